@@ -1,0 +1,51 @@
+# Bayesian multilevel models in Python -- the two commands: `make book` and `make test`.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.installed
+# Where `make html` writes (the site lands in $(BUILD_ROOT)/_build/html).
+BUILD_ROOT ?= .
+# The strict build: warnings are errors, nitpicky references, report every problem at once.
+# The tests build with exactly these flags (tests/test_book.py calls `make html`).
+JB_FLAGS  := --warningiserror --nitpick --keep-going
+
+# First Python >= 3.12 among these (pyenv reads .python-version = 3.12 for `python3`).
+PY_CANDIDATES := python3 python3.13 python3.12 python
+PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
+	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
+	  && { echo $$p; break; }; done)
+
+.PHONY: help install book html test clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+install: $(STAMP)  ## Create .venv and install the pinned stack (skipped when nothing changed)
+
+$(STAMP): requirements.txt pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "error: Python 3.12 or newer is needed (Bambi 0.18+ requires it); found:" >&2; \
+	  for p in $(PY_CANDIDATES); do command -v $$p >/dev/null 2>&1 && echo "  $$p -> $$($$p --version 2>&1)" >&2; done; \
+	  echo "Install Python 3.12+ (e.g. 'pyenv install 3.12') or run 'make PYTHON=/path/to/python3.12 ...'." >&2; \
+	  exit 1; fi
+	@echo "Using $(PYTHON): $$($(PYTHON) --version)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+book: $(STAMP)  ## Execute every chapter and build the website into _build/html
+	@$(MAKE) --no-print-directory html
+	@echo "The site is in _build/html/index.html"
+
+html:  # the strict build itself, into $(BUILD_ROOT)/_build/html (needs `make install` first)
+	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) $(JB_FLAGS)
+
+test: $(STAMP)  ## Run the whole test suite (chapter execution and the strict build included)
+	$(BIN)/python -m pytest
+
+clean:  ## Remove the built site and the execution cache (keeps .venv)
+	rm -rf _build .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -1,0 +1,116 @@
+"""The convergence gate every fitted model in the book passes through.
+
+Example
+-------
+>>> import numpy as np, arviz as az
+>>> rng = np.random.default_rng(0)
+>>> idata = az.from_dict({"posterior": {"mu": rng.normal(size=(4, 1000))},
+...                       "sample_stats": {"diverging": np.zeros((4, 1000), dtype=bool)}})
+>>> table = check_convergence(idata)
+>>> list(table.index)
+['mu']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+#: Thresholds of the gate: r_hat at most this ...
+MAX_RHAT: float = 1.01
+#: ... and bulk and tail ESS at least this, with zero divergences.
+MIN_ESS: float = 400
+
+
+class ConvergenceError(RuntimeError):
+    """Raised when a fit fails the convergence gate; the message lists every problem."""
+
+
+def count_divergences(idata) -> int:
+    """Return the number of divergent transitions after tuning (0 if the sampler records none).
+
+    Example
+    -------
+    >>> import numpy as np, arviz as az
+    >>> idata = az.from_dict({"posterior": {"mu": np.zeros((2, 5))},
+    ...                       "sample_stats": {"diverging": np.eye(2, 5, dtype=bool)}})
+    >>> count_divergences(idata)
+    2
+    """
+    if "sample_stats" not in idata.children:
+        return 0
+    stats = idata["sample_stats"]
+    if "diverging" not in stats.data_vars:
+        return 0
+    return int(np.asarray(stats["diverging"]).sum())
+
+
+def check_convergence(
+    idata,
+    var_names: Sequence[str] | None = None,
+    *,
+    max_rhat: float = MAX_RHAT,
+    min_ess: float = MIN_ESS,
+    allow_divergences: bool = False,
+) -> pd.DataFrame:
+    """Pass a fit through the convergence gate, or raise listing every offending parameter.
+
+    The gate: r_hat <= ``max_rhat``, bulk ESS >= ``min_ess``, tail ESS >= ``min_ess``
+    for every scalar parameter, and no divergent transitions. Deterministics that
+    are functions of other parameters are checked too unless ``var_names`` picks a subset.
+
+    Parameters
+    ----------
+    idata
+        The fitted result (an xarray DataTree with ``posterior`` and, for NUTS,
+        ``sample_stats`` groups), as returned by Bambi's ``fit`` or ``pm.sample``.
+    var_names
+        Parameters to check; all posterior variables by default.
+    allow_divergences
+        Only for chapters that show a failing fit on purpose: report divergences
+        in the returned table's ``attrs`` instead of raising.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``az.summary`` of the checked parameters (mean, sd, 89% interval, ESS,
+        r_hat, MCSE), with ``attrs["divergences"]`` set.
+
+    Raises
+    ------
+    ConvergenceError
+        Listing each parameter with its failing diagnostic, and the number of divergences.
+    ValueError
+        If the result has no posterior, fewer than 2 chains, or a bad threshold.
+    """
+    if max_rhat < 1:
+        raise ValueError(f"max_rhat must be >= 1, got {max_rhat}")
+    if min_ess <= 0:
+        raise ValueError(f"min_ess must be positive, got {min_ess}")
+    if "posterior" not in idata.children:
+        raise ValueError("the result has no 'posterior' group: was the model sampled?")
+    n_chains = idata["posterior"].sizes.get("chain", 1)
+    if n_chains < 2:
+        raise ValueError(f"r_hat needs at least 2 chains; the posterior has {n_chains}")
+
+    names = list(var_names) if var_names is not None else None
+    summary = az.summary(idata, var_names=names, round_to="none")
+    problems = []
+    for param, row in summary.iterrows():
+        if not row["r_hat"] <= max_rhat:  # catches NaN too
+            problems.append(f"{param}: r_hat = {row['r_hat']:.3f} > {max_rhat}")
+        for col in ("ess_bulk", "ess_tail"):
+            if not row[col] >= min_ess:
+                problems.append(f"{param}: {col} = {row[col]:.0f} < {min_ess:g}")
+    divergences = count_divergences(idata)
+    if divergences and not allow_divergences:
+        problems.append(f"{divergences} divergent transition(s) after tuning")
+    if problems:
+        raise ConvergenceError(
+            "the fit failed the convergence gate:\n  - " + "\n  - ".join(problems)
+        )
+    summary.attrs["divergences"] = divergences
+    return summary
