@@ -42,6 +42,7 @@ def set_style() -> None:
         {
             "figure.figsize": (7.0, 4.0),
             "figure.dpi": 110,
+            "figure.constrained_layout.use": True,
             "savefig.dpi": 110,
             "savefig.bbox": "tight",
             "axes.titlesize": 13,

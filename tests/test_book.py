@@ -1,0 +1,174 @@
+"""The book: chapter structure, the strict build (which executes every chapter), the built pages."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+from conftest import ROOT, chapter_files, toc_files
+
+CHAPTERS = chapter_files()
+IDS = [path.stem for path in CHAPTERS]
+
+
+def front_matter(path: Path) -> dict:
+    text = path.read_text()
+    assert text.startswith("---\n"), f"{path.name}: no front matter"
+    return yaml.safe_load(text.split("---\n", 2)[1])
+
+
+# --- structure (fast) -------------------------------------------------------------------------
+
+
+def test_toc_lists_existing_files_and_at_least_one_chapter():
+    for path in toc_files():
+        assert path.is_file(), f"_toc.yml lists {path.relative_to(ROOT)}, which does not exist"
+    assert CHAPTERS, "no executable chapter in _toc.yml"
+
+
+def test_no_stray_chapter_outside_the_toc():
+    listed = set(toc_files())
+    stray = [p.name for p in (ROOT / "book").glob("*.md") if p not in listed]
+    assert not stray, f"chapters not in _toc.yml (they would never be built or tested): {stray}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_chapter_front_matter(path):
+    meta = front_matter(path)
+    minutes = meta.get("myst", {}).get("substitutions", {})
+    for key in ("teaching", "exercises"):
+        assert isinstance(minutes.get(key), int) and minutes[key] > 0, f"{path.name}: {key} minutes"
+    heading = re.search(r"^# (.+)$", path.read_text(), flags=re.M)
+    assert meta.get("title") and heading and heading.group(1).strip() == meta["title"]
+    assert meta["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_chapter_template(path):
+    text = path.read_text()
+    overview = re.search(r":::\{admonition\} Overview\n(.*?)\n:::", text, flags=re.S)
+    assert overview, f"{path.name}: no Overview box"
+    for part in ("{{ teaching }}", "{{ exercises }}", "**Questions**", "**Objectives**"):
+        assert part in overview.group(1), f"{path.name}: Overview box lacks {part}"
+    assert ":::{admonition} Key points" in text, f"{path.name}: no Key points box"
+    labels = re.findall(r":::\{exercise\}\n:label: ([\w-]+)", text)
+    assert len(labels) >= 2, f"{path.name}: fewer than two exercises"
+    for label in labels:
+        assert f"```{{solution-start}} {label}\n" in text, f"{path.name}: exercise {label} has no solution"
+    assert text.count("{solution-start}") == text.count("{solution-end}")
+    assert "%watermark" in text, f"{path.name}: no versions watermark"
+    assert text.index(":::{admonition} Key points") < text.index("## Exercises") < text.index("%watermark")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_every_fit_passes_the_gate(path):
+    code = "\n".join(c.source for c in jupytext.read(path).cells if c.cell_type == "code")
+    fits = len(re.findall(r"\bfit\(|pm\.sample\(", code))
+    gates = len(re.findall(r"check_convergence\(", code))
+    assert gates >= fits, f"{path.name}: {fits} fit(s) but {gates} convergence check(s)"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_chapter_opens_as_a_notebook(path):
+    notebook = jupytext.read(path)
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    assert sum(cell.cell_type == "code" for cell in notebook.cells) >= 3
+
+
+# --- the strict build (slow: executes every chapter) ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """Run the book's own strict build (`make html`) into a temporary folder.
+
+    The execution cache (_build/.jupyter_cache) is shared with `make book`; each notebook it
+    executes runs in a fresh kernel, and any cell error, stderr output or Sphinx warning fails.
+    """
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        ["make", "--no-print-directory", "html", f"BUILD_ROOT={out}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"strict build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    return out / "_build" / "html"
+
+
+@pytest.mark.slow
+def test_strict_build_passes(built_site):
+    assert (built_site / "index.html").is_file()
+    assert (built_site / "search.html").is_file()
+
+
+@pytest.mark.slow
+def test_site_works_offline(built_site):
+    """MathJax is served from the site itself: formulas render without a network."""
+    assert (built_site / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    for page in built_site.rglob("*.html"):
+        scripts = re.findall(r'<script[^>]+src="([^"]+)"', page.read_text())
+        remote = [src for src in scripts if src.startswith(("http:", "https:", "//"))]
+        assert not remote, f"{page.name} loads scripts from the network: {remote}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_built_chapter_page(built_site, path):
+    page = built_site / path.relative_to(ROOT).with_suffix(".html")
+    html = page.read_text()
+    text = re.sub(r"<[^>]+>", " ", html)
+    for bad in ("Traceback", "{glue", "{{", "Error:", "Warning:"):
+        assert bad not in text, f"{page.name} shows {bad!r}"
+    assert 'class="output stderr"' not in html and "output traceback" not in html
+    if "plt.show()" in path.read_text():
+        images = re.findall(r'<img[^>]+src="([^"]+\.png)"', html)
+        assert images, f"{page.name}: the chapter plots but the page shows no figure"
+        for src in images:
+            assert (page.parent / src).resolve().is_file(), f"{page.name}: missing image {src}"
+    assert html.count('class="solution') >= 2, f"{page.name}: solutions not rendered"
+
+
+# --- the Makefile's Python check --------------------------------------------------------------
+
+
+def test_make_refuses_without_python_312(tmp_path):
+    result = subprocess.run(
+        ["make", "--no-print-directory", "install", "PYTHON=", f"VENV={tmp_path}/venv"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "Python 3.12 or newer is needed" in result.stderr
+    assert "found:" in result.stderr
+
+
+def test_make_finds_python_312_or_newer(tmp_path):
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "install", f"VENV={tmp_path}/venv"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    python = re.search(r"^(\S+) -m venv", result.stdout, flags=re.M).group(1)
+    version = subprocess.run(
+        [python, "-c", "import sys; print(sys.version_info >= (3, 12))"], capture_output=True, text=True
+    )
+    assert version.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_code_fits_the_page(path):
+    """Code lines longer than 80 characters are cut off on the built page."""
+    for cell in jupytext.read(path).cells:
+        if cell.cell_type == "code":
+            for line in cell.source.splitlines():
+                assert len(line) <= 80, f"{path.name}: {len(line)} characters: {line}"

@@ -1,0 +1,114 @@
+"""The convergence gate: passes good fits, fails loudly on each kind of bad one."""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pytest
+
+from helpers.diagnostics import ConvergenceError, check_convergence, count_divergences
+
+rng = np.random.default_rng(1)
+
+
+def make_idata(posterior: dict, diverging: np.ndarray | None = None, coords=None, dims=None):
+    chains, draws = next(iter(posterior.values())).shape[:2]
+    if diverging is None:
+        diverging = np.zeros((chains, draws), dtype=bool)
+    return az.from_dict(
+        {"posterior": posterior, "sample_stats": {"diverging": diverging}}, coords=coords, dims=dims
+    )
+
+
+def good(shape=(4, 1000)):
+    return rng.normal(size=shape)
+
+
+def test_good_fit_passes_and_returns_summary():
+    idata = make_idata({"mu": good(), "sigma": np.exp(good())})
+    table = check_convergence(idata)
+    assert list(table.index) == ["mu", "sigma"]
+    for col in ("mean", "sd", "ess_bulk", "ess_tail", "r_hat"):
+        assert col in table.columns
+    assert table.attrs["divergences"] == 0
+    assert table["r_hat"].dtype == float
+
+
+def test_summary_reports_89_percent_intervals():
+    table = check_convergence(make_idata({"mu": good()}))
+    assert any("89" in col for col in table.columns)
+
+
+def test_high_rhat_names_the_parameter():
+    stuck = good()
+    stuck[0] += 3.0  # one chain elsewhere
+    idata = make_idata({"mu": good(), "theta": stuck})
+    with pytest.raises(ConvergenceError, match=r"theta: r_hat = \d\.\d+ > 1.01") as err:
+        check_convergence(idata)
+    assert "mu:" not in str(err.value)
+
+
+def test_low_ess_names_bulk_and_tail():
+    walk = np.cumsum(good(), axis=1) * 0.05  # a random walk: strongly autocorrelated
+    with pytest.raises(ConvergenceError, match="walk: ess_bulk = .* < 400") as err:
+        check_convergence(make_idata({"walk": walk}))
+    assert "walk: ess_tail" in str(err.value)
+
+
+def test_every_offending_element_of_a_vector_is_listed():
+    values = good((4, 1000, 3))
+    values[1, :, 2] += 4.0
+    values[2, :, 0] -= 4.0
+    idata = make_idata(
+        {"b": values}, coords={"channel": ["Mail", "Park", "Email"]}, dims={"b": ["channel"]}
+    )
+    with pytest.raises(ConvergenceError) as err:
+        check_convergence(idata)
+    message = str(err.value)
+    assert "b[Mail]" in message and "b[Email]" in message and "b[Park]" not in message
+
+
+def test_divergences_fail_the_gate():
+    diverging = np.zeros((4, 1000), dtype=bool)
+    diverging[2, [5, 50, 500]] = True
+    idata = make_idata({"mu": good()}, diverging=diverging)
+    assert count_divergences(idata) == 3
+    with pytest.raises(ConvergenceError, match="3 divergent transition"):
+        check_convergence(idata)
+
+
+def test_divergences_can_be_shown_on_purpose():
+    diverging = np.zeros((4, 1000), dtype=bool)
+    diverging[0, 0] = True
+    table = check_convergence(make_idata({"mu": good()}, diverging), allow_divergences=True)
+    assert table.attrs["divergences"] == 1
+
+
+def test_var_names_restricts_the_check():
+    stuck = good()
+    stuck[0] += 3.0
+    idata = make_idata({"mu": good(), "nuisance": stuck})
+    assert list(check_convergence(idata, var_names=["mu"]).index) == ["mu"]
+
+
+def test_one_chain_is_refused():
+    with pytest.raises(ValueError, match="at least 2 chains"):
+        check_convergence(make_idata({"mu": good((1, 1000))}))
+
+
+def test_missing_posterior_is_refused():
+    idata = az.from_dict({"prior": {"mu": good()}})
+    with pytest.raises(ValueError, match="no 'posterior' group"):
+        check_convergence(idata)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"max_rhat": 0.9}, "max_rhat"), ({"min_ess": 0}, "min_ess")])
+def test_bad_thresholds(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        check_convergence(make_idata({"mu": good()}), **kwargs)
+
+
+def test_no_sample_stats_means_no_divergence_check():
+    idata = az.from_dict({"posterior": {"mu": good()}})
+    assert count_divergences(idata) == 0
+    check_convergence(idata)

@@ -1,0 +1,66 @@
+"""Sampling defaults, plotting style and glue: small helpers, checked directly."""
+
+from __future__ import annotations
+
+import arviz as az
+import matplotlib as mpl
+import numpy as np
+import pytest
+
+from helpers import sampling
+from helpers.plotting import set_style
+from helpers.report import as_builtin, glue
+
+
+def test_sample_kwargs_defaults_live_in_one_place():
+    kwargs = sampling.sample_kwargs()
+    assert kwargs["draws"] == sampling.DRAWS and kwargs["tune"] == sampling.TUNE
+    assert kwargs["chains"] == sampling.CHAINS >= 4
+    assert kwargs["random_seed"] == sampling.SEED
+    assert kwargs["progressbar"] is False
+
+
+def test_sample_kwargs_overrides_and_passes_extras():
+    kwargs = sampling.sample_kwargs(draws=2000, target_accept=0.95)
+    assert kwargs["draws"] == 2000 and kwargs["target_accept"] == 0.95
+
+
+@pytest.mark.parametrize("bad", [{"draws": 0}, {"chains": 1}, {"tune": 2.5}, {"draws": "many"}])
+def test_sample_kwargs_rejects_bad_values(bad):
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=name):
+        sampling.sample_kwargs(**bad)
+
+
+def test_fit_uses_the_book_defaults():
+    calls = {}
+
+    class FakeModel:
+        def fit(self, **kwargs):
+            calls.update(kwargs)
+            return "idata"
+
+    assert sampling.fit(FakeModel(), target_accept=0.9) == "idata"
+    assert calls["inference_method"] == sampling.SAMPLER
+    assert calls["random_seed"] == sampling.SEED and calls["target_accept"] == 0.9
+
+
+def test_set_style_sets_matplotlib_and_arviz():
+    mpl.rcParams["figure.dpi"] = 50
+    az.rcParams["stats.ci_prob"] = 0.94
+    set_style()
+    assert mpl.rcParams["figure.dpi"] == 110
+    assert az.rcParams["stats.ci_prob"] == sampling.CI_PROB == 0.89
+    assert mpl.rcParams["axes.labelsize"] >= 11
+
+
+def test_as_builtin_converts_numpy_scalars():
+    assert type(as_builtin(np.float64(0.5))) is float
+    assert type(as_builtin(np.int64(3))) is int
+    assert type(as_builtin(np.array(1.5))) is float
+    assert as_builtin([1, 2]) == [1, 2]
+
+
+def test_glue_rejects_bad_names():
+    with pytest.raises(ValueError, match="'log odds'"):
+        glue("log odds", 1.0)
