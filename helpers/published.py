@@ -1,0 +1,54 @@
+"""Published results the book compares its own fits with.
+
+Herther, "Multi-level Modeling in RStan and brms (and the Mysteries of Log-Odds)":
+brms, 4 chains x 10,000 iterations, Normal(0, 1) priors on intercept and slopes, binomial
+likelihood on the six aggregated season-pass rows. Values are posterior means as
+published, rounded to two decimals; the names are Bambi's names for the same coefficients.
+
+Example
+-------
+>>> BRMS_BASELINE["promo[Bundle]"]
+0.39
+>>> sorted(BRMS_INTERACTION)[:2]
+['Intercept', 'channel[Email]']
+"""
+
+from __future__ import annotations
+
+#: How many decimals the published values carry (their rounding error is half a unit of the last).
+PUBLISHED_DECIMALS: int = 2
+
+#: ``bought_pass | trials(n) ~ 1 + promo``: posterior means.
+BRMS_BASELINE: dict[str, float] = {
+    "Intercept": -0.19,
+    "promo[Bundle]": 0.39,
+}
+
+#: ... and their posterior standard deviations.
+BRMS_BASELINE_SD: dict[str, float] = {
+    "Intercept": 0.05,
+    "promo[Bundle]": 0.07,
+}
+
+#: ``bought_pass | trials(n) ~ promo * channel``: posterior means.
+BRMS_INTERACTION: dict[str, float] = {
+    "Intercept": 0.22,
+    "promo[Bundle]": -0.82,
+    "channel[Park]": 1.51,
+    "channel[Email]": -2.93,
+    "promo:channel[Bundle, Park]": 0.14,
+    "promo:channel[Bundle, Email]": 2.63,
+}
+
+#: brms's names for the same coefficients, for side-by-side tables.
+BRMS_NAMES: dict[str, str] = {
+    "Intercept": "Intercept",
+    "promo[Bundle]": "promoBundle",
+    "channel[Park]": "channelPark",
+    "channel[Email]": "channelEmail",
+    "promo:channel[Bundle, Park]": "promoBundle:channelPark",
+    "promo:channel[Bundle, Email]": "promoBundle:channelEmail",
+}
+
+#: Predicted take rate of a Bundle offer, interaction model (Herther): via Email and via Park.
+BRMS_INTERACTION_BUNDLE_RATE: dict[str, float] = {"Email": 0.29, "Park": 0.74}
