@@ -40,7 +40,17 @@ book: $(STAMP)  ## Execute every chapter and build the website into _build/html
 	@$(MAKE) --no-print-directory html
 	@echo "The site is in _build/html/index.html"
 
+# jupyter-cache keys executed notebooks on their code cells only. Chapters also depend on the
+# helpers, the data and the installed stack: when any of these change, drop the execution cache
+# (and Sphinx's saved environment, so every chapter is re-read and re-executed).
+CACHE_INPUTS = $(sort $(wildcard helpers/*.py data/*)) requirements.txt pyproject.toml
+CACHE_KEY    = $(shell cat $(CACHE_INPUTS) | sha256sum | cut -c1-16)
+
 html:  # the strict build itself, into $(BUILD_ROOT)/_build/html (needs `make install` first)
+	@mkdir -p _build
+	@if [ "$$(cat _build/.cache-key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
+	  echo "helpers/, data/ or the requirements changed: clearing the execution cache"; \
+	  rm -rf _build/.jupyter_cache _build/.doctrees; echo "$(CACHE_KEY)" > _build/.cache-key; fi
 	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) $(JB_FLAGS)
 
 test: $(STAMP)  ## Run the whole test suite (chapter execution and the strict build included)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import arviz as az
 import matplotlib as mpl
+import pandas as pd
 import seaborn as sns
 
 from helpers.sampling import CI_PROB
@@ -27,7 +28,7 @@ def set_style() -> None:
 
     seaborn's "whitegrid" theme with a colour-blind-safe palette, readable
     font sizes, figures at 110 dpi, ArviZ's matching style, and 89% intervals
-    for ArviZ summaries and plots (``stats.ci_prob``).
+    for ArviZ summaries and plots (``stats.ci_prob``); pandas tables show 3 decimals.
 
     Example
     -------
@@ -54,5 +55,6 @@ def set_style() -> None:
             "axes.spines.right": False,
         }
     )
+    pd.set_option("display.precision", 3)
     az.rcParams["stats.ci_prob"] = CI_PROB
     az.rcParams["stats.ci_kind"] = "eti"

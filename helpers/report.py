@@ -16,17 +16,21 @@ import numpy as np
 
 
 def as_builtin(value: Any) -> Any:
-    """Return a NumPy scalar (or 0-d array) as the matching Python number; anything else unchanged.
+    """Return a scalar NumPy value or 0-d array (NumPy or xarray) as a Python number.
 
-    myst-nb formats glued numbers by parsing their ``repr``; ``np.float64(0.5)``
-    does not parse as a number, ``0.5`` does.
+    Anything else is returned unchanged. myst-nb formats glued numbers by parsing
+    their ``repr``; ``np.float64(0.5)`` or an xarray ``DataArray`` does not parse
+    as a number, ``0.5`` does.
 
     Example
     -------
-    >>> as_builtin(np.array(2.5)), as_builtin("text")
-    (2.5, 'text')
+    >>> import xarray as xr
+    >>> as_builtin(np.array(2.5)), as_builtin(xr.DataArray(3.0)), as_builtin("text")
+    (2.5, 3.0, 'text')
     """
-    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+    if isinstance(value, np.generic):
+        return value.item()
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
         return value.item()
     return value
 

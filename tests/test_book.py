@@ -126,6 +126,8 @@ def test_built_chapter_page(built_site, path):
     text = re.sub(r"<[^>]+>", " ", html)
     for bad in ("Traceback", "{glue", "{{", "Error:", "Warning:"):
         assert bad not in text, f"{page.name} shows {bad!r}"
+    unrendered = re.search(r"\{(glue|ref|doc|numref|eq|term)(:\w+)?\}", text)
+    assert not unrendered, f"{page.name} shows an unrendered role: {unrendered.group(0)}"
     assert 'class="output stderr"' not in html and "output traceback" not in html
     if "plt.show()" in path.read_text():
         images = re.findall(r'<img[^>]+src="([^"]+\.png)"', html)

@@ -6,6 +6,7 @@ import arviz as az
 import matplotlib as mpl
 import numpy as np
 import pytest
+import xarray as xr
 
 from helpers import sampling
 from helpers.plotting import set_style
@@ -59,6 +60,9 @@ def test_as_builtin_converts_numpy_scalars():
     assert type(as_builtin(np.int64(3))) is int
     assert type(as_builtin(np.array(1.5))) is float
     assert as_builtin([1, 2]) == [1, 2]
+    assert type(as_builtin(xr.DataArray(np.float64(2.0)))) is float
+    vector = xr.DataArray([1.0, 2.0])
+    assert as_builtin(vector) is vector
 
 
 def test_glue_rejects_bad_names():

@@ -58,3 +58,63 @@ def test_baseline_model_recovers_the_hand_calculation(counts):
     # Published brms posterior sds: 0.05 and 0.07.
     assert intercept["sd"] == pytest.approx(0.05, abs=0.01)
     assert slope["sd"] == pytest.approx(0.07, abs=0.01)
+
+
+# --- published brms results (Herther) and the Bernoulli/binomial equivalence --------------------
+
+from helpers.published import BRMS_BASELINE, BRMS_BASELINE_SD, BRMS_INTERACTION  # noqa: E402
+
+ROUNDING = 0.005  # published values carry two decimals
+NORMAL01 = {"mu": 0, "sigma": 1}
+
+
+def assert_matches_published(summary, published, slack=0.01):
+    """Posterior means agree with published means within 4 MCSE + rounding + slack."""
+    for name, value in published.items():
+        row = summary.loc[name]
+        tolerance = 4 * row["mcse_mean"] + ROUNDING + slack
+        assert abs(row["mean"] - value) <= tolerance, (
+            f"{name}: Bambi {row['mean']:.3f} vs brms {value} (tolerance {tolerance:.3f})"
+        )
+
+
+def test_baseline_model_matches_published_brms(counts):
+    model = bmb.Model(
+        "p(bought, n) ~ 1 + promo", counts, family="binomial",
+        priors={"Intercept": bmb.Prior("Normal", **NORMAL01),
+                "promo": bmb.Prior("Normal", **NORMAL01)},
+    )
+    summary = check_convergence(fit(model))
+    assert_matches_published(summary, BRMS_BASELINE)
+    for name, sd in BRMS_BASELINE_SD.items():
+        assert summary.loc[name, "sd"] == pytest.approx(sd, abs=ROUNDING + 0.005)
+
+
+def test_interaction_model_matches_published_brms(counts):
+    prior = bmb.Prior("Normal", **NORMAL01)
+    model = bmb.Model(
+        "p(bought, n) ~ promo * channel", counts, family="binomial",
+        priors={"Intercept": prior, "promo": prior, "channel": prior, "promo:channel": prior},
+    )
+    summary = check_convergence(fit(model))
+    assert set(summary.index) == set(BRMS_INTERACTION)
+    assert_matches_published(summary, BRMS_INTERACTION)
+    # The source's reading: the Park interaction's 89% interval spans zero, the Email one does not.
+    assert summary.loc["promo:channel[Bundle, Park]", "eti89_lb"] < 0
+    assert summary.loc["promo:channel[Bundle, Park]", "eti89_ub"] > 0
+    assert summary.loc["promo:channel[Bundle, Email]", "eti89_lb"] > 0
+
+
+def test_bernoulli_rows_and_binomial_counts_give_the_same_posterior(counts):
+    priors = {"Intercept": bmb.Prior("Normal", **NORMAL01), "promo": bmb.Prior("Normal", **NORMAL01)}
+    rows = load_season_pass()
+    bernoulli = check_convergence(
+        fit(bmb.Model("bought_pass ~ 1 + promo", rows, family="bernoulli", priors=priors))
+    )
+    binomial = check_convergence(
+        fit(bmb.Model("p(bought, n) ~ 1 + promo", counts, family="binomial", priors=priors))
+    )
+    for name in ("Intercept", "promo[Bundle]"):
+        mc_error = np.hypot(bernoulli.loc[name, "mcse_mean"], binomial.loc[name, "mcse_mean"])
+        assert abs(bernoulli.loc[name, "mean"] - binomial.loc[name, "mean"]) <= 4 * mc_error
+        assert bernoulli.loc[name, "sd"] == pytest.approx(binomial.loc[name, "sd"], rel=0.05)
