@@ -16,6 +16,13 @@ CHAPTERS = chapter_files()
 IDS = [path.stem for path in CHAPTERS]
 
 
+def make(*args: str) -> subprocess.CompletedProcess:
+    """Run a Makefile target from the repository root, capturing its output."""
+    return subprocess.run(
+        ["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True
+    )
+
+
 def front_matter(path: Path) -> dict:
     text = path.read_text()
     assert text.startswith("---\n"), f"{path.name}: no front matter"
@@ -91,12 +98,7 @@ def built_site(tmp_path_factory) -> Path:
     executes runs in a fresh kernel, and any cell error, stderr output or Sphinx warning fails.
     """
     out = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        ["make", "--no-print-directory", "html", f"BUILD_ROOT={out}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = make("html", f"BUILD_ROOT={out}")
     if result.returncode != 0:
         pytest.fail(f"strict build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
     return out / "_build" / "html"
@@ -141,24 +143,14 @@ def test_built_chapter_page(built_site, path):
 
 
 def test_make_refuses_without_python_312(tmp_path):
-    result = subprocess.run(
-        ["make", "--no-print-directory", "install", "PYTHON=", f"VENV={tmp_path}/venv"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = make("install", "PYTHON=", f"VENV={tmp_path}/venv")
     assert result.returncode != 0
     assert "Python 3.12 or newer is needed" in result.stderr
     assert "found:" in result.stderr
 
 
 def test_make_finds_python_312_or_newer(tmp_path):
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-n", "install", f"VENV={tmp_path}/venv"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = make("-n", "install", f"VENV={tmp_path}/venv")
     assert result.returncode == 0, result.stderr
     python = re.search(r"^(\S+) -m venv", result.stdout, flags=re.M).group(1)
     version = subprocess.run(
