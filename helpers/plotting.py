@@ -58,3 +58,78 @@ def set_style() -> None:
     pd.set_option("display.precision", 3)
     az.rcParams["stats.ci_prob"] = CI_PROB
     az.rcParams["stats.ci_kind"] = "eti"
+
+
+def plot_shrinkage(
+    no_pooling,
+    partial_pooling,
+    group_size,
+    population_mean: float,
+    truth=None,
+    ax=None,
+    label: str = "take rate",
+):
+    """Plot each group's partial-pooling estimate against its no-pooling estimate.
+
+    Points are sized by group size. On the diagonal nothing is shrunk; the
+    horizontal line is the population mean every group is pulled toward. Small
+    groups (small points) move furthest from the diagonal. With ``truth``, each
+    group's true value is drawn as a grey tick at its no-pooling estimate.
+
+    Parameters
+    ----------
+    no_pooling, partial_pooling, group_size
+        One value per group (arrays or Series of equal length).
+    population_mean
+        The estimated population mean, on the same scale.
+    truth
+        Optional true values per group (for simulated data).
+    ax
+        Matplotlib axes to draw on; a new figure if None.
+    label
+        What the values are, for the axis labels.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If the per-group inputs differ in length or a group size is not positive.
+
+    Example
+    -------
+    >>> ax = plot_shrinkage([0.1, 0.5, 0.9], [0.3, 0.5, 0.6], [5, 50, 500], 0.5)
+    >>> ax.get_xlabel()
+    'no pooling: take rate'
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    x = np.asarray(no_pooling, dtype=float)
+    y = np.asarray(partial_pooling, dtype=float)
+    size = np.asarray(group_size, dtype=float)
+    if not (x.shape == y.shape == size.shape) or x.ndim != 1:
+        raise ValueError(
+            "no_pooling, partial_pooling and group_size need one value per group; "
+            f"got shapes {x.shape}, {y.shape}, {size.shape}"
+        )
+    if (size <= 0).any():
+        raise ValueError("group_size must be positive for every group")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 5.5))
+    area = 20 + 280 * size / size.max()
+    lo, hi = min(x.min(), y.min()), max(x.max(), y.max())
+    pad = 0.05 * (hi - lo or 1.0)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.6", ls=":", label="no shrinkage")
+    ax.axhline(population_mean, color="k", lw=1, ls="--", label="population mean")
+    ax.scatter(x, y, s=area, alpha=0.6, edgecolor="k", lw=0.5, label="group (size = contacts)")
+    if truth is not None:
+        t = np.asarray(truth, dtype=float)
+        if t.shape != x.shape:
+            raise ValueError(f"truth needs one value per group; got shape {t.shape}")
+        ax.scatter(x, t, marker="_", s=120, color="0.3", label="true value")
+    ax.set(xlabel=f"no pooling: {label}", ylabel=f"partial pooling: {label}")
+    ax.legend(loc="upper left", fontsize=9)
+    return ax
