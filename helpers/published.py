@@ -52,3 +52,11 @@ BRMS_NAMES: dict[str, str] = {
 
 #: Predicted take rate of a Bundle offer, interaction model (Herther): via Email and via Park.
 BRMS_INTERACTION_BUNDLE_RATE: dict[str, float] = {"Email": 0.29, "Park": 0.74}
+
+#: ``bought_pass | trials(n) ~ 0 + (1 + promo | channel)``, half-normal(1) group sds,
+#: adapt_delta 0.95: channel-level intercepts (log-odds without the bundle) ...
+BRMS_VARYING_INTERCEPT: dict[str, float] = {"Mail": 0.25, "Park": 1.75, "Email": -2.82}
+#: ... and channel-level bundle slopes (log odds ratios).
+BRMS_VARYING_SLOPE: dict[str, float] = {"Mail": -0.86, "Park": -0.70, "Email": 1.98}
+#: Predicted take rate of a Bundle offer, multilevel model (Herther): via Email and via Park.
+BRMS_VARYING_BUNDLE_RATE: dict[str, float] = {"Email": 0.30, "Park": 0.74}

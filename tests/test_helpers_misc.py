@@ -5,6 +5,7 @@ from __future__ import annotations
 import arviz as az
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -53,6 +54,8 @@ def test_set_style_sets_matplotlib_and_arviz():
     assert mpl.rcParams["figure.dpi"] == 110
     assert az.rcParams["stats.ci_prob"] == sampling.CI_PROB == 0.89
     assert mpl.rcParams["axes.labelsize"] >= 11
+    float_format = pd.get_option("display.float_format")
+    assert float_format(0.12345) == "0.123" and float_format(3.2e-6) == "3.2e-06"
 
 
 def test_as_builtin_converts_numpy_scalars():

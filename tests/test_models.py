@@ -1,4 +1,4 @@
-"""Fits on the loader's output: reference levels (the Bambi trap) and the closed-form check."""
+"""Model fits checked against closed forms, published brms results and simulated truth."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ import numpy as np
 import pytest
 
 from helpers.data import aggregate_binomial, load_season_pass
-from helpers.diagnostics import check_convergence
+from helpers.diagnostics import ConvergenceError, check_convergence
+from helpers.published import (
+    BRMS_BASELINE,
+    BRMS_BASELINE_SD,
+    BRMS_INTERACTION,
+    BRMS_VARYING_INTERCEPT,
+    BRMS_VARYING_SLOPE,
+)
 from helpers.sampling import fit
+from helpers.simulate import simulate_grouped_binomial
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +70,6 @@ def test_baseline_model_recovers_the_hand_calculation(counts):
 
 # --- published brms results (Herther) and the Bernoulli/binomial equivalence --------------------
 
-from helpers.published import BRMS_BASELINE, BRMS_BASELINE_SD, BRMS_INTERACTION  # noqa: E402
 
 ROUNDING = 0.005  # published values carry two decimals
 NORMAL01 = {"mu": 0, "sigma": 1}
@@ -118,3 +125,69 @@ def test_bernoulli_rows_and_binomial_counts_give_the_same_posterior(counts):
         mc_error = np.hypot(bernoulli.loc[name, "mcse_mean"], binomial.loc[name, "mcse_mean"])
         assert abs(bernoulli.loc[name, "mean"] - binomial.loc[name, "mean"]) <= 4 * mc_error
         assert bernoulli.loc[name, "sd"] == pytest.approx(binomial.loc[name, "sd"], rel=0.05)
+
+
+# --- multilevel models ------------------------------------------------------------------------
+
+
+
+def test_partial_pooling_beats_no_pooling_against_the_truth():
+    """On the chapter's simulated stores, partial pooling has the smallest error, most of all for
+    small stores; complete pooling is worst."""
+    sim = simulate_grouped_binomial(n_groups=40, min_size=5, max_size=500, mu=-0.5, sigma=0.5, seed=1)
+    flat = bmb.Prior("Normal", mu=0, sigma=1.5)
+    models = {
+        "complete": bmb.Model("p(bought, n) ~ 1", sim.data, family="binomial",
+                              priors={"Intercept": flat}),
+        "none": bmb.Model("p(bought, n) ~ 0 + store", sim.data, family="binomial",
+                          priors={"store": flat}),
+        "partial": bmb.Model("p(bought, n) ~ 1 + (1 | store)", sim.data, family="binomial",
+                             priors={"Intercept": flat, "1|store": bmb.Prior(
+                                 "Normal", mu=0, sigma=bmb.Prior("HalfNormal", sigma=1))}),
+    }
+    error = {}
+    for name, model in models.items():
+        idata = fit(model)
+        check_convergence(idata)
+        p = model.predict(idata, kind="response_params", inplace=False)["posterior"]["p"]
+        error[name] = np.abs(p.mean(("chain", "draw")).to_numpy() - sim.truth["p"].to_numpy())
+    small = sim.data["n"].to_numpy() < 30
+    assert error["partial"].mean() < error["none"].mean() < error["complete"].mean()
+    assert error["partial"][small].mean() < error["none"][small].mean()
+
+
+def test_multilevel_channel_effects_agree_with_published_brms(counts):
+    half_normal = bmb.Prior("HalfNormal", sigma=1)
+    model = bmb.Model(
+        "p(bought, n) ~ 0 + (1 + promo | channel)", counts, family="binomial",
+        priors={"1|channel": bmb.Prior("Normal", mu=0, sigma=half_normal),
+                "promo|channel": bmb.Prior("Normal", mu=0, sigma=half_normal)},
+    )
+    idata = fit(model, target_accept=0.95)
+    check_convergence(idata)
+    post = idata["posterior"]
+    for channel, published in BRMS_VARYING_INTERCEPT.items():
+        value = post["1|channel"].sel(channel__factor_dim=channel).mean().item()
+        assert np.sign(value) == np.sign(published) and abs(value - published) < 0.1, channel
+    for channel, published in BRMS_VARYING_SLOPE.items():
+        value = post["promo|channel"].sel(channel__factor_dim=channel,
+                                          promo__expr_dim="Bundle").mean().item()
+        assert np.sign(value) == np.sign(published) and abs(value - published) < 0.1, channel
+    # Shrinkage: the email slope lies between zero (the group mean) and its no-pooling value.
+    email = post["promo|channel"].sel(channel__factor_dim="Email", promo__expr_dim="Bundle")
+    no_pooling = np.log(38 / 83) - np.log(27 / 485)
+    assert 0 < email.mean().item() < no_pooling
+
+
+def test_centered_funnel_diverges_and_noncentered_passes():
+    """The chapter's divergence demonstration: thin groups make the centered form fail the gate."""
+    sim = simulate_grouped_binomial(n_groups=30, sizes=[4] * 30, mu=-0.5, sigma=0.3, seed=3)
+    priors = {"Intercept": bmb.Prior("Normal", mu=0, sigma=1.5),
+              "1|store": bmb.Prior("Normal", mu=0, sigma=bmb.Prior("HalfNormal", sigma=1))}
+    centered = fit(bmb.Model("p(bought, n) ~ 1 + (1 | store)", sim.data, family="binomial",
+                             priors=priors, noncentered=False))
+    with pytest.raises(ConvergenceError):
+        check_convergence(centered)
+    noncentered = fit(bmb.Model("p(bought, n) ~ 1 + (1 | store)", sim.data, family="binomial",
+                                priors=priors))
+    check_convergence(noncentered)
