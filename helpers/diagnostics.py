@@ -13,6 +13,7 @@ Example
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import arviz as az
@@ -60,7 +61,9 @@ def check_convergence(
 
     The gate: r_hat <= ``max_rhat``, bulk ESS >= ``min_ess``, tail ESS >= ``min_ess``
     for every scalar parameter, and no divergent transitions. Deterministics that
-    are functions of other parameters are checked too unless ``var_names`` picks a subset.
+    are functions of other parameters are checked too unless ``var_names`` picks a subset;
+    quantities that are constant across all draws (e.g. the unit diagonal of a correlation
+    matrix) have no r_hat and are skipped.
 
     Parameters
     ----------
@@ -96,10 +99,20 @@ def check_convergence(
     if n_chains < 2:
         raise ValueError(f"r_hat needs at least 2 chains; the posterior has {n_chains}")
 
-    names = list(var_names) if var_names is not None else None
-    summary = az.summary(idata, var_names=names, round_to="none")
+    names = list(var_names) if var_names is not None else list(idata["posterior"].data_vars)
+    # One variable at a time: ArviZ 1.3's az.summary mislabels the rows of a multi-dimensional
+    # variable when another variable in the same call orders a shared dimension first.
+    # Constant quantities make r_hat 0/0: silence that arithmetic warning, they are skipped below.
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        summary = pd.concat(
+            [az.summary(idata, var_names=[name], round_to="none") for name in names]
+        )
+    # Quantities constant across all draws (the unit diagonal of a correlation matrix) have
+    # no r_hat or ESS; they are reported but not gated.
+    constant = summary["sd"] == 0
     problems = []
-    for param, row in summary.iterrows():
+    for param, row in summary[~constant].iterrows():
         if not row["r_hat"] <= max_rhat:  # catches NaN too
             problems.append(f"{param}: r_hat = {row['r_hat']:.3f} > {max_rhat}")
         for col in ("ess_bulk", "ess_tail"):

@@ -4,7 +4,7 @@ Every chapter fits through :func:`fit` (Bambi models) or :func:`sample_kwargs`
 (PyMC models), so draws, chains, the seed and the sampler are set here and
 nowhere else. Importing this module also quiets the INFO chatter of PyMC and
 Bambi ("Initializing NUTS...", "Sampling 4 chains..."): built pages show results;
-warnings still show.
+warnings still show. It also stops PyTensor's search for a system BLAS (see below).
 
 Example
 -------
@@ -16,7 +16,10 @@ Example
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
+
+import pytensor
 
 #: Seed for every fit, so the same build gives the same numbers.
 SEED: int = 20261121
@@ -36,6 +39,12 @@ CI_PROB: float = 0.89
 
 for _name in ("pymc", "bambi", "pymc.sampling", "pymc.stats"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+
+# A pip-installed PyTensor searches for a system BLAS the first time a model needs a matrix
+# product (the LKJ prior does), finds none and warns on every page. No BLAS would be used
+# either way, and the book's matrices are tiny: skip the search unless the reader configured it.
+if "blas__ldflags" not in os.environ.get("PYTENSOR_FLAGS", ""):
+    pytensor.config.blas__ldflags = ""
 
 
 def sample_kwargs(**overrides: Any) -> dict[str, Any]:

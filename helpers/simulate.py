@@ -99,3 +99,91 @@ def simulate_grouped_binomial(
     data = pd.DataFrame({"store": store, "bought": bought.astype("int64"), "n": n})
     truth = pd.DataFrame({"store": store, "n": n, "log_odds": log_odds, "p": p})
     return GroupedBinomial(data=data, truth=truth, mu=float(mu), sigma=float(sigma))
+
+
+@dataclass(frozen=True)
+class CorrelatedStores:
+    """Simulated bundle offers in many stores, with correlated store intercepts and slopes.
+
+    Attributes
+    ----------
+    data
+        One row per store and offer: ``store``, ``promo`` (ordered: NoBundle, Bundle),
+        ``bought``, ``n``.
+    truth
+        One row per store: its true ``intercept`` (log-odds without the bundle) and ``slope``
+        (the bundle's log odds ratio).
+    mean, sd
+        Population means and sds of (intercept, slope).
+    corr
+        Correlation between a store's intercept and slope.
+    """
+
+    data: pd.DataFrame
+    truth: pd.DataFrame
+    mean: tuple[float, float]
+    sd: tuple[float, float]
+    corr: float
+
+
+def simulate_correlated_stores(
+    n_stores: int = 60,
+    contacts: int = 100,
+    mean: tuple[float, float] = (-0.5, 0.4),
+    sd: tuple[float, float] = (0.8, 0.5),
+    corr: float = -0.6,
+    seed: int = 1,
+) -> CorrelatedStores:
+    """Simulate a bundle offer in many stores whose baseline and bundle effect are correlated.
+
+    Each store's (intercept, slope) on the log-odds scale is drawn from a bivariate normal
+    with the given means, sds and correlation; each store makes ``contacts`` offers of each
+    kind, and ``bought`` is Binomial. A negative ``corr`` means stores that sell well without
+    the bundle gain less from it.
+
+    Raises
+    ------
+    ValueError
+        Naming the bad parameter: ``n_stores`` < 2, ``contacts`` < 1, an sd <= 0,
+        ``corr`` outside (-1, 1), or non-finite means.
+
+    Example
+    -------
+    >>> sim = simulate_correlated_stores(n_stores=3, contacts=10, seed=2)
+    >>> sim.data.shape, list(sim.truth.columns)
+    ((6, 4), ['store', 'intercept', 'slope'])
+    """
+    _check_whole("n_stores", n_stores, 2)
+    _check_whole("contacts", contacts, 1)
+    if len(mean) != 2 or not all(math.isfinite(m) for m in mean):
+        raise ValueError(f"mean must be two finite numbers (intercept, slope), got {mean!r}")
+    if len(sd) != 2 or not all(math.isfinite(s) and s > 0 for s in sd):
+        raise ValueError(f"sd must be two positive numbers (intercept, slope), got {sd!r}")
+    if not (math.isfinite(corr) and -1 < corr < 1):
+        raise ValueError(f"corr must lie strictly between -1 and 1, got {corr!r}")
+    rng = np.random.default_rng(seed)
+    cov = np.array([[sd[0] ** 2, corr * sd[0] * sd[1]], [corr * sd[0] * sd[1], sd[1] ** 2]])
+    effects = rng.multivariate_normal(np.asarray(mean, dtype=float), cov, size=n_stores)
+    labels = [f"S{i + 1:02d}" for i in range(n_stores)]
+    store = pd.Categorical(labels, categories=labels, ordered=True)
+    promo_levels = ["NoBundle", "Bundle"]
+    bundle = np.tile([0, 1], n_stores)
+    log_odds = effects[np.repeat(np.arange(n_stores), 2), 0] + bundle * effects[
+        np.repeat(np.arange(n_stores), 2), 1
+    ]
+    n = np.full(2 * n_stores, contacts, dtype="int64")
+    data = pd.DataFrame(
+        {
+            "store": pd.Categorical(np.repeat(labels, 2), categories=labels, ordered=True),
+            "promo": pd.Categorical(
+                np.array(promo_levels)[bundle], categories=promo_levels, ordered=True
+            ),
+            "bought": rng.binomial(n, special.expit(log_odds)).astype("int64"),
+            "n": n,
+        }
+    )
+    truth = pd.DataFrame({"store": store, "intercept": effects[:, 0], "slope": effects[:, 1]})
+    return CorrelatedStores(
+        data=data, truth=truth, mean=tuple(map(float, mean)), sd=tuple(map(float, sd)),
+        corr=float(corr),
+    )

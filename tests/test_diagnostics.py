@@ -112,3 +112,26 @@ def test_no_sample_stats_means_no_divergence_check():
     idata = az.from_dict({"posterior": {"mu": good()}})
     assert count_divergences(idata) == 0
     check_convergence(idata)
+
+
+def test_constant_quantities_are_not_gated():
+    """The unit diagonal of a correlation matrix has no r_hat; it must not fail the gate."""
+    cor = np.ones((4, 1000, 2))
+    cor[..., 1] = np.tanh(good())
+    idata = make_idata({"cor": cor}, coords={"pair": ["diag", "off"]}, dims={"cor": ["pair"]})
+    table = check_convergence(idata)
+    assert list(table.index) == ["cor[diag]", "cor[off]"]
+
+
+def test_rows_are_labelled_correctly_when_variables_share_a_dimension():
+    """Regression: az.summary (ArviZ 1.3) mislabels b[g, effect] next to a[effect]."""
+    values = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    b = values + 0.01 * rng.normal(size=(4, 1000, 3, 2))
+    idata = make_idata(
+        {"a": good((4, 1000, 2)), "b": b},
+        coords={"g": ["x", "y", "z"], "effect": ["I", "S"]},
+        dims={"a": ["effect"], "b": ["g", "effect"]},
+    )
+    table = check_convergence(idata)
+    for (i, g), (j, e) in [((0, "x"), (1, "S")), ((1, "y"), (0, "I")), ((2, "z"), (1, "S"))]:
+        assert table.loc[f"b[{g}, {e}]", "mean"] == pytest.approx(values[i, j], abs=0.01)
