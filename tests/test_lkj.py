@@ -170,3 +170,32 @@ def test_binomial_recovers_correlated_store_effects():
     b = idata["posterior"]["b"].mean(("chain", "draw"))
     slope = (r.sel(effect="promo[Bundle]") + b.sel(common="promo[Bundle]")).to_numpy()
     assert np.corrcoef(slope, sim.truth["slope"])[0, 1] > 0.7
+
+
+@pytest.mark.parametrize("eta", [0.5, 1.0, 2.0, 4.0])
+def test_lkj_correlation_matches_its_closed_form(eta):
+    """For a 2 x 2 LKJ(eta) correlation, (rho + 1) / 2 ~ Beta(eta, eta) (the chapter's figure)."""
+    from scipy import stats
+
+    chol = pm.draw(pm.LKJCorr.dist(n=2, eta=eta), draws=20_000, random_seed=1)
+    rho = (chol @ chol.transpose(0, 2, 1))[:, 0, 1]
+    assert stats.kstest((rho + 1) / 2, stats.beta(eta, eta).cdf).pvalue > 0.001
+
+
+@pytest.mark.parametrize("eta", [1.0, 3.0])
+def test_model_correlation_prior_is_lkj(counts, eta):
+    """The model's cor_<group> deterministic, drawn from the prior, follows LKJ(eta)."""
+    from scipy import stats
+
+    model = correlated_effects_model(
+        "p(bought, n) ~ 0 + (1 + promo | channel)", counts, family="binomial", eta=eta
+    )
+    with model:
+        prior = pm.sample_prior_predictive(draws=4000, random_seed=2)
+    cor = prior["prior"]["cor_channel"].sel(effect="Intercept", effect_bis="promo[Bundle]")
+    rho = cor.values.ravel()
+    assert stats.kstest((rho + 1) / 2, stats.beta(eta, eta).cdf).pvalue > 0.001
+    diag = prior["prior"]["cor_channel"].sel(effect="Intercept", effect_bis="Intercept")
+    assert np.allclose(diag, 1.0)
+    sd = prior["prior"]["sd_channel"].values.ravel()
+    assert stats.kstest(sd, stats.halfnorm(scale=1.0).cdf).pvalue > 0.001
