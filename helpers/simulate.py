@@ -187,3 +187,138 @@ def simulate_correlated_stores(
         data=data, truth=truth, mean=tuple(map(float, mean)), sd=tuple(map(float, sd)),
         corr=float(corr),
     )
+
+
+@dataclass(frozen=True)
+class ElasticityParams:
+    """Parameters of the price-elasticity data-generating process (after Orduz).
+
+    Per region j: median income ~ Gamma(mean ``income_mean``, sd ``income_sd``) + ``income_shift``;
+    intercept ~ Normal(``intercept_base`` + ``intercept_income`` * income, ``region_sd``);
+    elasticity ~ Normal(``slope_base`` + ``slope_income`` * income, ``region_sd``).
+    Stores per region ~ NegativeBinomial(``stores_mu``, ``stores_alpha``) + ``min_stores``; time
+    steps per store ~ NegativeBinomial(``steps_mu``, ``steps_alpha``) + ``min_steps``; prices ~
+    Gamma(mean ``price_mean``, sd ``price_sd``); log quantity = intercept + elasticity * log price
+    + Normal(0, ``noise_sd``). Quantity is in thousands of units.
+
+    Every field is checked when the object is made; a bad value raises ``ValueError`` naming it.
+
+    Example
+    -------
+    >>> ElasticityParams(n_regions=3).n_regions
+    3
+    """
+
+    n_regions: int = 9
+    stores_mu: float = 10.0
+    stores_alpha: float = 3.0
+    min_stores: int = 2
+    steps_mu: float = 20.0
+    steps_alpha: float = 5.0
+    min_steps: int = 2
+    income_mean: float = 5.0
+    income_sd: float = 2.0
+    income_shift: float = 1.0
+    intercept_base: float = 1.0
+    intercept_income: float = 0.3
+    slope_base: float = -0.1
+    slope_income: float = -0.6
+    region_sd: float = 0.02
+    price_mean: float = 1.5
+    price_sd: float = 0.25
+    noise_sd: float = 0.3
+
+    def __post_init__(self) -> None:
+        _check_whole("n_regions", self.n_regions, 1)
+        _check_whole("min_stores", self.min_stores, 1)
+        _check_whole("min_steps", self.min_steps, 1)
+        positive = ["stores_mu", "stores_alpha", "steps_mu", "steps_alpha", "income_mean",
+                    "income_sd", "region_sd", "price_mean", "price_sd", "noise_sd"]
+        for name in positive:
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        finite = ["income_shift", "intercept_base", "intercept_income", "slope_base",
+                  "slope_income"]
+        for name in finite:
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value)):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ElasticitySim:
+    """Simulated sales of one SKU: the data, the true region parameters and the settings.
+
+    Attributes
+    ----------
+    data
+        One row per store and time step: ``region`` (ordered categorical), ``store``, ``time``,
+        ``median_income``, ``price``, ``quantity`` (thousands), ``log_price``, ``log_quantity``.
+    truth
+        One row per region: ``region``, ``median_income``, true ``intercept`` and ``elasticity``,
+        and the number of ``stores`` and ``observations``.
+    params
+        The :class:`ElasticityParams` used.
+    """
+
+    data: pd.DataFrame
+    truth: pd.DataFrame
+    params: ElasticityParams
+
+
+def _gamma(rng: np.random.Generator, mean: float, sd: float, size) -> np.ndarray:
+    """Gamma draws parameterised by mean and sd."""
+    return rng.gamma(shape=(mean / sd) ** 2, scale=sd**2 / mean, size=size)
+
+
+def _neg_binomial(rng: np.random.Generator, mu: float, alpha: float, size) -> np.ndarray:
+    """Negative binomial draws with mean mu and dispersion alpha (variance mu + mu^2 / alpha)."""
+    return rng.negative_binomial(alpha, alpha / (alpha + mu), size=size)
+
+
+def simulate_elasticities(
+    params: ElasticityParams | None = None, seed: int = 42
+) -> ElasticitySim:
+    """Simulate one SKU sold in many stores across regions with income-driven elasticities.
+
+    Example
+    -------
+    >>> sim = simulate_elasticities(seed=1)
+    >>> len(sim.truth), sorted(sim.data.columns)[:3]
+    (9, ['log_price', 'log_quantity', 'median_income'])
+    >>> bool((sim.truth["elasticity"] < 0).all())
+    True
+    """
+    p = params if params is not None else ElasticityParams()
+    rng = np.random.default_rng(seed)
+    regions = [f"R{j + 1}" for j in range(p.n_regions)]
+    income = _gamma(rng, p.income_mean, p.income_sd, p.n_regions) + p.income_shift
+    intercept = rng.normal(p.intercept_base + p.intercept_income * income, p.region_sd)
+    elasticity = rng.normal(p.slope_base + p.slope_income * income, p.region_sd)
+    n_stores = _neg_binomial(rng, p.stores_mu, p.stores_alpha, p.n_regions) + p.min_stores
+    frames = []
+    for j, region in enumerate(regions):
+        steps = _neg_binomial(rng, p.steps_mu, p.steps_alpha, n_stores[j]) + p.min_steps
+        for s, n_steps in enumerate(steps):
+            price = _gamma(rng, p.price_mean, p.price_sd, n_steps)
+            log_q = intercept[j] + elasticity[j] * np.log(price) + rng.normal(
+                0, p.noise_sd, n_steps
+            )
+            frames.append(pd.DataFrame({
+                "region": region, "store": f"{region}-S{s + 1:02d}",
+                "time": np.arange(n_steps), "median_income": income[j],
+                "price": price, "quantity": np.exp(log_q),
+                "log_price": np.log(price), "log_quantity": log_q,
+            }))
+    data = pd.concat(frames, ignore_index=True)
+    data["region"] = pd.Categorical(data["region"], categories=regions, ordered=True)
+    counts = data.groupby("region", observed=False).agg(
+        stores=("store", "nunique"), observations=("store", "size")
+    )
+    truth = pd.DataFrame({
+        "region": pd.Categorical(regions, categories=regions, ordered=True),
+        "median_income": income, "intercept": intercept, "elasticity": elasticity,
+        "stores": counts["stores"].to_numpy(), "observations": counts["observations"].to_numpy(),
+    })
+    return ElasticitySim(data=data, truth=truth, params=p)

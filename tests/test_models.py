@@ -191,3 +191,38 @@ def test_centered_funnel_diverges_and_noncentered_passes():
     noncentered = fit(bmb.Model("p(bought, n) ~ 1 + (1 | store)", sim.data, family="binomial",
                                 priors=priors))
     check_convergence(noncentered)
+
+
+def test_multilevel_elasticities_cover_the_truth():
+    """The case study's multilevel model: 94% intervals cover >= 7 of 9 true elasticities."""
+    from helpers.simulate import simulate_elasticities
+
+    sim = simulate_elasticities(seed=42)
+    data = sim.data.copy()
+    mean_income = sim.truth["median_income"].mean()
+    data["log_price_c"] = data["log_price"] - data["log_price"].mean()
+    data["income_c"] = data["median_income"] - mean_income
+    normal = lambda scale: bmb.Prior("Normal", mu=0, sigma=scale)  # noqa: E731
+    region_sd = bmb.Prior("HalfNormal", sigma=0.1)
+    model = bmb.Model(
+        "log_quantity ~ 1 + log_price_c + income_c + income_c:log_price_c"
+        " + (1 + log_price_c | region)", data,
+        priors={"Intercept": normal(3), "log_price_c": normal(3), "income_c": normal(1),
+                "income_c:log_price_c": normal(1),
+                "1|region": bmb.Prior("Normal", mu=0, sigma=region_sd),
+                "log_price_c|region": bmb.Prior("Normal", mu=0, sigma=region_sd),
+                "sigma": bmb.Prior("HalfNormal", sigma=1)},
+    )
+    idata = fit(model, target_accept=0.95, init="adapt_diag")
+    check_convergence(idata)
+    post = idata["posterior"]
+    income = (sim.truth["median_income"] - mean_income).to_numpy()
+    slopes = (post["log_price_c"].values[..., None]
+              + post["income_c:log_price_c"].values[..., None] * income
+              + post["log_price_c|region"].values)
+    lo, hi = np.quantile(slopes, [0.03, 0.97], axis=(0, 1))
+    covered = (lo <= sim.truth["elasticity"].to_numpy()) & (sim.truth["elasticity"].to_numpy() <= hi)
+    assert covered.sum() >= 7
+    # The income effect on the elasticity is recovered (truth -0.6).
+    income_slope = post["income_c:log_price_c"].values.ravel()
+    assert np.quantile(income_slope, 0.03) < -0.6 < np.quantile(income_slope, 0.97)

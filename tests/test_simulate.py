@@ -11,7 +11,12 @@ import pytest
 from scipy import special
 
 from helpers.plotting import plot_shrinkage
-from helpers.simulate import simulate_grouped_binomial
+from helpers.simulate import (
+    ElasticityParams,
+    simulate_correlated_stores,
+    simulate_elasticities,
+    simulate_grouped_binomial,
+)
 
 
 def test_same_seed_same_data_different_seed_different_data():
@@ -92,3 +97,73 @@ def test_shrinkage_plot_rejects_bad_input(args, message):
 def test_shrinkage_plot_rejects_misshapen_truth():
     with pytest.raises(ValueError, match="truth"):
         plot_shrinkage([0.1, 0.2], [0.1, 0.2], [1, 2], 0.1, truth=[0.1])
+
+
+# --- price elasticities -----------------------------------------------------------------------
+
+
+def test_elasticity_simulation_is_reproducible():
+    a, b = simulate_elasticities(seed=3), simulate_elasticities(seed=3)
+    assert a.data.equals(b.data) and a.truth.equals(b.truth)
+    assert not a.data.equals(simulate_elasticities(seed=4).data)
+
+
+def test_elasticity_data_shape_and_logs():
+    sim = simulate_elasticities(seed=42)
+    assert len(sim.truth) == 9 and sim.data["region"].nunique() == 9
+    assert (sim.truth["stores"] >= 2).all()
+    per_store = sim.data.groupby("store").size()
+    assert (per_store >= 2).all()
+    assert np.allclose(np.log(sim.data["price"]), sim.data["log_price"])
+    assert np.allclose(np.log(sim.data["quantity"]), sim.data["log_quantity"])
+    assert (sim.data["price"] > 0).all()
+    assert sim.truth["observations"].sum() == len(sim.data)
+
+
+def test_true_elasticities_follow_the_income_line():
+    """Each region's elasticity lies within 4 region sds of -0.1 - 0.6 x income."""
+    for seed in range(5):
+        sim = simulate_elasticities(seed=seed)
+        p = sim.params
+        line = p.slope_base + p.slope_income * sim.truth["median_income"]
+        assert (np.abs(sim.truth["elasticity"] - line) < 4 * p.region_sd).all()
+        intercept_line = p.intercept_base + p.intercept_income * sim.truth["median_income"]
+        assert (np.abs(sim.truth["intercept"] - intercept_line) < 4 * p.region_sd).all()
+        assert (sim.truth["median_income"] > p.income_shift).all()
+
+
+def test_noise_sd_is_recovered_by_least_squares():
+    sim = simulate_elasticities(seed=42)
+    residuals = []
+    for region, rows in sim.data.groupby("region", observed=True):
+        slope, intercept = np.polyfit(rows["log_price"], rows["log_quantity"], 1)
+        residuals.append(rows["log_quantity"] - intercept - slope * rows["log_price"])
+    assert np.std(np.concatenate(residuals)) == pytest.approx(0.3, abs=0.02)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("n_regions", 0), ("noise_sd", -0.3), ("noise_sd", 0.0), ("price_sd", float("nan")),
+     ("stores_mu", 0), ("min_steps", 0), ("slope_income", float("inf")), ("region_sd", "0.02")],
+)
+def test_bad_elasticity_parameters_are_named(field, value):
+    with pytest.raises(ValueError, match=field):
+        ElasticityParams(**{field: value})
+
+
+def test_correlated_stores_follow_their_parameters():
+    sim = simulate_correlated_stores(n_stores=4000, contacts=5, corr=-0.6, seed=3)
+    rho = np.corrcoef(sim.truth["intercept"], sim.truth["slope"])[0, 1]
+    assert rho == pytest.approx(-0.6, abs=0.03)
+    assert sim.truth["slope"].std() == pytest.approx(0.5, abs=0.02)
+    assert list(sim.data["promo"].cat.categories) == ["NoBundle", "Bundle"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"n_stores": 1}, "n_stores"), ({"contacts": 0}, "contacts"), ({"corr": 1.0}, "corr"),
+     ({"sd": (0.5, 0.0)}, "sd"), ({"mean": (0.0,)}, "mean")],
+)
+def test_bad_correlated_store_parameters_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        simulate_correlated_stores(**kwargs)
