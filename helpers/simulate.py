@@ -232,18 +232,16 @@ class ElasticityParams:
         _check_whole("n_regions", self.n_regions, 1)
         _check_whole("min_stores", self.min_stores, 1)
         _check_whole("min_steps", self.min_steps, 1)
-        positive = ["stores_mu", "stores_alpha", "steps_mu", "steps_alpha", "income_mean",
-                    "income_sd", "region_sd", "price_mean", "price_sd", "noise_sd"]
-        for name in positive:
+        positive = {"stores_mu", "stores_alpha", "steps_mu", "steps_alpha", "income_mean",
+                    "income_sd", "region_sd", "price_mean", "price_sd", "noise_sd"}
+        finite = {"income_shift", "intercept_base", "intercept_income", "slope_base",
+                  "slope_income"}
+        for name in sorted(positive | finite):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
-        finite = ["income_shift", "intercept_base", "intercept_income", "slope_base",
-                  "slope_income"]
-        for name in finite:
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value)):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
+            kind = "a positive" if name in positive else "a finite"
+            if not (isinstance(value, (int, float)) and math.isfinite(value)
+                    and (value > 0 or name in finite)):
+                raise ValueError(f"{name} must be {kind} number, got {value!r}")
 
 
 @dataclass(frozen=True)
