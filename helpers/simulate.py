@@ -320,3 +320,150 @@ def simulate_elasticities(
         "stores": counts["stores"].to_numpy(), "observations": counts["observations"].to_numpy(),
     })
     return ElasticitySim(data=data, truth=truth, params=p)
+
+
+#: Media channels of the simulated panel, in the order of every per-channel tuple.
+CHANNELS: tuple[str, str, str] = ("tv", "search", "social")
+
+
+@dataclass(frozen=True)
+class PanelParams:
+    """Parameters of the multi-market weekly panel (after the DSAMbayes hierarchical example).
+
+    Per market m and channel c: a spend level ``spend_means[c] * exp(spend_between * z[m, c] -
+    spend_between**2 / 2)`` with z ~ Normal(0, 1), so levels have mean ``spend_means[c]``; weekly
+    spend varies around the level by a log-normal factor with log-sd ``spend_within``. Market
+    baselines are ``baseline + sum_c confounding[c] * z[m, c] + Normal(0, baseline_sd)``: a market
+    that spends more (higher z) has a higher (``confounding`` > 0) or lower (< 0) baseline, the
+    confounding the Mundlak correction removes. Market slopes are ``effects[c] + Normal(0,
+    slope_sds[c])``. Weekly KPI = baseline + ``trend`` * years + ``season`` * sin(2 pi week / 52) +
+    ``brand_effect`` * brand + sum_c slope[m, c] * spend[c] + Normal(0, ``noise_sd``), where the
+    brand metric is a standardized AR(1) series (coefficient ``brand_ar``) per market.
+
+    Units: KPI in thousands of units sold per week, spend in thousands of dollars per week, so an
+    effect is the extra thousand units sold per extra thousand dollars. Every field is checked when
+    the object is made; a bad value raises ``ValueError`` naming it.
+
+    Example
+    -------
+    >>> PanelParams(n_markets=8).effects
+    (0.8, 1.0, 0.5)
+    """
+
+    n_markets: int = 40
+    n_weeks: int = 26
+    effects: tuple[float, float, float] = (0.8, 1.0, 0.5)
+    slope_sds: tuple[float, float, float] = (0.1, 0.2, 0.15)
+    spend_means: tuple[float, float, float] = (5.0, 4.0, 4.0)
+    spend_between: float = 0.6
+    spend_within: float = 0.3
+    confounding: tuple[float, float, float] = (0.5, 0.5, -4.0)
+    baseline: float = 100.0
+    baseline_sd: float = 1.0
+    trend: float = 4.0
+    season: float = 6.0
+    brand_effect: float = 3.0
+    brand_ar: float = 0.8
+    noise_sd: float = 10.0
+
+    def __post_init__(self) -> None:
+        _check_whole("n_markets", self.n_markets, 1)
+        _check_whole("n_weeks", self.n_weeks, 2)
+        for name in ("effects", "slope_sds", "spend_means", "confounding"):
+            values = getattr(self, name)
+            if not (isinstance(values, tuple) and len(values) == len(CHANNELS)
+                    and all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)):
+                raise ValueError(
+                    f"{name} must be a tuple of {len(CHANNELS)} finite numbers "
+                    f"({', '.join(CHANNELS)}), got {values!r}"
+                )
+        if any(v < 0 for v in self.slope_sds):
+            raise ValueError(f"slope_sds must be >= 0, got {self.slope_sds!r}")
+        if any(v <= 0 for v in self.spend_means):
+            raise ValueError(f"spend_means must be > 0, got {self.spend_means!r}")
+        scalars = {"spend_between": ">= 0", "spend_within": ">= 0", "baseline_sd": ">= 0",
+                   "noise_sd": "> 0", "baseline": "", "trend": "", "season": "",
+                   "brand_effect": ""}
+        for name, bound in scalars.items():
+            value = getattr(self, name)
+            ok = isinstance(value, (int, float)) and math.isfinite(value)
+            if ok and bound:
+                ok = value >= 0 if bound == ">= 0" else value > 0
+            if not ok:
+                raise ValueError(f"{name} must be a finite number {bound}".rstrip()
+                                 + f", got {value!r}")
+        if not (isinstance(self.brand_ar, (int, float)) and -1 < self.brand_ar < 1):
+            raise ValueError(f"brand_ar must lie strictly between -1 and 1, got {self.brand_ar!r}")
+
+
+@dataclass(frozen=True)
+class PanelSim:
+    """A simulated weekly multi-market panel: data, truth and settings.
+
+    Attributes
+    ----------
+    data
+        One row per market and week: ``market`` (ordered categorical), ``week``, ``trend``
+        (years since the first week), ``season``, ``brand``, spend per channel (``tv``,
+        ``search``, ``social``) and ``kpi``.
+    markets
+        One row per market: true ``baseline``, ``slope_<channel>`` and the market's average
+        spend ``mean_<channel>``.
+    params
+        The :class:`PanelParams` used.
+    """
+
+    data: pd.DataFrame
+    markets: pd.DataFrame
+    params: PanelParams
+
+
+def simulate_panel(params: PanelParams | None = None, seed: int = 7) -> PanelSim:
+    """Simulate weekly KPI and media spend in many markets, with confounded market baselines.
+
+    Example
+    -------
+    >>> sim = simulate_panel(PanelParams(n_markets=5, n_weeks=10), seed=1)
+    >>> sim.data.shape, list(sim.markets.columns)[:2]
+    ((50, 9), ['market', 'baseline'])
+    >>> bool((sim.data[list(CHANNELS)] > 0).all().all())
+    True
+    """
+    p = params if params is not None else PanelParams()
+    rng = np.random.default_rng(seed)
+    n_m, n_w, n_c = p.n_markets, p.n_weeks, len(CHANNELS)
+    labels = [f"M{m + 1:02d}" for m in range(n_m)]
+    z = rng.normal(size=(n_m, n_c))
+    level = np.asarray(p.spend_means) * np.exp(p.spend_between * z - p.spend_between**2 / 2)
+    baseline = p.baseline + z @ np.asarray(p.confounding) + rng.normal(0, p.baseline_sd, n_m)
+    slopes = np.asarray(p.effects) + rng.normal(size=(n_m, n_c)) * np.asarray(p.slope_sds)
+    spend = level[:, None, :] * np.exp(
+        p.spend_within * rng.normal(size=(n_m, n_w, n_c)) - p.spend_within**2 / 2
+    )
+    shocks = rng.normal(size=(n_m, n_w))
+    brand = np.empty((n_m, n_w))
+    brand[:, 0] = shocks[:, 0]
+    for t in range(1, n_w):
+        brand[:, t] = p.brand_ar * brand[:, t - 1] + math.sqrt(1 - p.brand_ar**2) * shocks[:, t]
+    week = np.arange(n_w)
+    season = np.sin(2 * np.pi * week / 52)
+    kpi = (
+        baseline[:, None] + p.trend * week / 52 + p.season * season + p.brand_effect * brand
+        + np.einsum("mwc,mc->mw", spend, slopes) + rng.normal(0, p.noise_sd, (n_m, n_w))
+    )
+    data = pd.DataFrame({
+        "market": pd.Categorical(np.repeat(labels, n_w), categories=labels, ordered=True),
+        "week": np.tile(week, n_m),
+        "trend": np.tile(week / 52, n_m),
+        "season": np.tile(season, n_m),
+        "brand": brand.ravel(),
+        **{c: spend[:, :, i].ravel() for i, c in enumerate(CHANNELS)},
+        "kpi": kpi.ravel(),
+    })
+    markets = pd.DataFrame({
+        "market": pd.Categorical(labels, categories=labels, ordered=True),
+        "baseline": baseline,
+        **{f"slope_{c}": slopes[:, i] for i, c in enumerate(CHANNELS)},
+        **{f"mean_{c}": spend[:, :, i].mean(axis=1) for i, c in enumerate(CHANNELS)},
+    })
+    return PanelSim(data=data, markets=markets, params=p)

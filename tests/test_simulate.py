@@ -12,10 +12,13 @@ from scipy import special
 
 from helpers.plotting import plot_shrinkage
 from helpers.simulate import (
+    CHANNELS,
     ElasticityParams,
+    PanelParams,
     simulate_correlated_stores,
     simulate_elasticities,
     simulate_grouped_binomial,
+    simulate_panel,
 )
 
 
@@ -167,3 +170,71 @@ def test_correlated_stores_follow_their_parameters():
 def test_bad_correlated_store_parameters_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         simulate_correlated_stores(**kwargs)
+
+
+# --- multi-market media panel -------------------------------------------------------------------
+
+
+def test_panel_simulation_is_reproducible():
+    a, b = simulate_panel(seed=3), simulate_panel(seed=3)
+    assert a.data.equals(b.data) and a.markets.equals(b.markets)
+    assert not a.data.equals(simulate_panel(seed=4).data)
+
+
+def test_panel_shape_columns_and_units():
+    p = PanelParams(n_markets=7, n_weeks=30)
+    sim = simulate_panel(p, seed=1)
+    assert sim.data.shape == (7 * 30, 9)
+    assert sim.data["market"].cat.ordered and sim.data["market"].nunique() == 7
+    assert (sim.data.groupby("market", observed=True).size() == 30).all()
+    assert (sim.data[list(CHANNELS)] > 0).all().all()
+    assert np.allclose(sim.data["trend"], sim.data["week"] / 52)
+    for c in CHANNELS:  # the markets table's means are the data's
+        means = sim.data.groupby("market", observed=True)[c].mean()
+        assert np.allclose(means.to_numpy(), sim.markets[f"mean_{c}"])
+
+
+def test_panel_kpi_is_the_sum_of_its_parts():
+    """Subtracting every true component leaves Normal noise with the stated sd."""
+    sim = simulate_panel(PanelParams(n_markets=30, n_weeks=52), seed=5)
+    p, d = sim.params, sim.data
+    m = sim.markets.set_index("market")
+    explained = (d["market"].map(m["baseline"]).astype(float) + p.trend * d["trend"]
+                 + p.season * d["season"] + p.brand_effect * d["brand"])
+    for c in CHANNELS:
+        explained += d["market"].map(m[f"slope_{c}"]).astype(float) * d[c]
+    residual = d["kpi"] - explained
+    assert residual.std() == pytest.approx(p.noise_sd, rel=0.05)
+    assert abs(residual.mean()) < 4 * p.noise_sd / np.sqrt(len(d))
+    # The brand metric is standardized AR(1).
+    assert d["brand"].std() == pytest.approx(1, abs=0.1)
+
+
+def test_panel_truth_follows_the_parameters():
+    """Over many markets: slopes scatter around the effects, spend levels around their means,
+    and baselines move with log spend level by the confounding coefficients."""
+    p = PanelParams(n_markets=3000, n_weeks=4)
+    sim = simulate_panel(p, seed=2)
+    m = sim.markets
+    for i, c in enumerate(CHANNELS):
+        assert m[f"slope_{c}"].mean() == pytest.approx(p.effects[i], abs=0.02)
+        assert m[f"slope_{c}"].std() == pytest.approx(p.slope_sds[i], rel=0.1)
+        assert m[f"mean_{c}"].mean() == pytest.approx(p.spend_means[i], rel=0.05)
+    z = np.column_stack([np.log(m[f"mean_{c}"]) for c in CHANNELS])
+    X = np.column_stack([np.ones(len(m)), (z - z.mean(axis=0)) / p.spend_between])
+    coef = np.linalg.lstsq(X, m["baseline"], rcond=None)[0]
+    # Weekly noise in the 4-week means attenuates the slopes a little.
+    assert coef[1:] == pytest.approx(p.confounding, abs=0.4)
+    assert coef[3] < -3
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("n_markets", 0), ("n_weeks", 1), ("effects", (1.0, 2.0)), ("slope_sds", (0.1, -0.1, 0.1)),
+     ("spend_means", (5.0, 0.0, 4.0)), ("confounding", (0.0, float("nan"), 0.0)),
+     ("spend_within", -0.1), ("noise_sd", 0.0), ("trend", float("inf")), ("brand_ar", 1.0),
+     ("baseline_sd", "1")],
+)
+def test_bad_panel_parameters_are_named(field, value):
+    with pytest.raises(ValueError, match=field):
+        PanelParams(**{field: value})
