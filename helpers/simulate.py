@@ -44,6 +44,18 @@ def _check_whole(name: str, value: int, minimum: int) -> None:
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
 
 
+def _check_number(name: str, value: float, bound: str = "") -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is finite and meets ``bound``.
+
+    ``bound`` is "" (any finite number), ">= 0" or "> 0".
+    """
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and bound:
+        ok = value >= 0 if bound == ">= 0" else value > 0
+    if not ok:
+        raise ValueError(f"{name} must be a finite number {bound}".rstrip() + f", got {value!r}")
+
+
 def simulate_grouped_binomial(
     n_groups: int = 40,
     min_size: int = 5,
@@ -237,11 +249,7 @@ class ElasticityParams:
         finite = {"income_shift", "intercept_base", "intercept_income", "slope_base",
                   "slope_income"}
         for name in sorted(positive | finite):
-            value = getattr(self, name)
-            kind = "a positive" if name in positive else "a finite"
-            if not (isinstance(value, (int, float)) and math.isfinite(value)
-                    and (value > 0 or name in finite)):
-                raise ValueError(f"{name} must be {kind} number, got {value!r}")
+            _check_number(name, getattr(self, name), "> 0" if name in positive else "")
 
 
 @dataclass(frozen=True)
@@ -385,13 +393,7 @@ class PanelParams:
                    "noise_sd": "> 0", "baseline": "", "trend": "", "season": "",
                    "brand_effect": ""}
         for name, bound in scalars.items():
-            value = getattr(self, name)
-            ok = isinstance(value, (int, float)) and math.isfinite(value)
-            if ok and bound:
-                ok = value >= 0 if bound == ">= 0" else value > 0
-            if not ok:
-                raise ValueError(f"{name} must be a finite number {bound}".rstrip()
-                                 + f", got {value!r}")
+            _check_number(name, getattr(self, name), bound)
         if not (isinstance(self.brand_ar, (int, float)) and -1 < self.brand_ar < 1):
             raise ValueError(f"brand_ar must lie strictly between -1 and 1, got {self.brand_ar!r}")
 
