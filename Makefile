@@ -17,7 +17,7 @@ PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	  && { echo $$p; break; }; done)
 
-.PHONY: help install book html test clean
+.PHONY: help install book html test check lab clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,6 +55,18 @@ html:  # the strict build itself, into $(BUILD_ROOT)/_build/html (needs `make in
 
 test: $(STAMP)  ## Run the whole test suite (chapter execution and the strict build included)
 	$(BIN)/python -m pytest
+
+check: $(STAMP)  ## Setup check for learners: versions, data, a tiny model; PASS or FAIL with the fix
+	@$(BIN)/python -m helpers.check
+
+# Options for `make lab` (the tests start it with --no-browser on a free port).
+LAB_FLAGS ?=
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+lab: $(STAMP)  ## Start JupyterLab here; chapters in book/ open as notebooks (jupytext)
+	@mkdir -p $(dir $(LAB_SETTINGS))
+	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
+	$(BIN)/jupyter lab --notebook-dir=. $(LAB_FLAGS)
 
 clean:  ## Remove the built site and the execution cache (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis
