@@ -17,7 +17,7 @@ PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	  && { echo $$p; break; }; done)
 
-.PHONY: help install book html test check lab clean
+.PHONY: help install book html cache-check learners test browser check lab clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -46,15 +46,38 @@ book: $(STAMP)  ## Execute every chapter and build the website into _build/html
 CACHE_INPUTS = $(sort $(wildcard helpers/*.py data/*)) requirements.txt pyproject.toml
 CACHE_KEY    = $(shell cat $(CACHE_INPUTS) | sha256sum | cut -c1-16)
 
-html:  # the strict build itself, into $(BUILD_ROOT)/_build/html (needs `make install` first)
+cache-check:  # drop the execution cache when helpers/, data/ or the requirements changed
 	@mkdir -p _build
 	@if [ "$$(cat _build/.cache-key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
 	  echo "helpers/, data/ or the requirements changed: clearing the execution cache"; \
 	  rm -rf _build/.jupyter_cache _build/.doctrees; echo "$(CACHE_KEY)" > _build/.cache-key; fi
+
+html: cache-check  # the strict build itself, into $(BUILD_ROOT)/_build/html (needs `make install` first)
 	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) $(JB_FLAGS)
 
-test: $(STAMP)  ## Run the whole test suite (chapter execution and the strict build included)
+# The learners' edition: the same book with every solution left out (helpers/learners.py),
+# built beside the full one. It shares the execution cache.
+LEARNERS_CONFIG := _build/learners_config.yml
+
+learners: $(STAMP) cache-check  ## Build the learners' edition (no solutions) into _build/learners/_build/html
+	@$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); \
+	  c['sphinx']['config']['learners_edition'] = True; c['title'] += \" (learners' edition)\"; \
+	  yaml.safe_dump(c, open('$(LEARNERS_CONFIG)', 'w'), sort_keys=False)"
+	$(BIN)/jupyter-book build . --config $(LEARNERS_CONFIG) --path-output $(BUILD_ROOT)/_build/learners $(JB_FLAGS)
+	@echo "The learners' edition is in $(BUILD_ROOT)/_build/learners/_build/html/index.html"
+
+test: $(STAMP) browser  ## Run the whole test suite (chapter execution, strict build, browser)
 	$(BIN)/python -m pytest
+
+# The browser tests drive the system's headless Chromium (Debian package `chromium`); install it
+# with apt when it is missing and apt is there (CI machines), otherwise say what to do.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser tests need Chromium: install it (e.g. 'apt-get install chromium')." >&2; fi; }
 
 check: $(STAMP)  ## Setup check for learners: versions, data, a tiny model; PASS or FAIL with the fix
 	@$(BIN)/python -m helpers.check

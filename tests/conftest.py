@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Not a test module: tests/offline is put on PYTHONPATH by the build fixtures below.
+collect_ignore = ["offline"]
 
 
 def toc_files() -> list[Path]:
@@ -21,11 +26,55 @@ def toc_files() -> list[Path]:
     return [ROOT / f"{name}.md" for name in names]
 
 
+def appendix_files() -> list[Path]:
+    """The pages of the Appendix part (workshop guide, translation table, glossary, ...)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [ROOT / f"{chapter['file']}.md" for part in toc.get("parts", [])
+            if part["caption"] == "Appendix" for chapter in part.get("chapters", [])]
+
+
 def chapter_files() -> list[Path]:
-    """The executable chapters: toc files that are MyST notebooks (they declare a kernelspec)."""
-    return [path for path in toc_files() if "kernelspec:" in path.read_text().split("\n---", 1)[0]]
+    """The teaching chapters: toc files outside the Appendix that are MyST notebooks."""
+    appendix = set(appendix_files())
+    return [path for path in toc_files() if path not in appendix
+            and "kernelspec:" in path.read_text().split("\n---", 1)[0]]
 
 
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+def make(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run a Makefile target from the repository root, capturing its output."""
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})})
+
+
+#: On PYTHONPATH during the strict build: refuses every non-loopback connection, in the build
+#: and in every chapter's kernel, so the book is proven to run offline.
+OFFLINE = ROOT / "tests" / "offline"
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """Run the book's own strict build (`make html`) into a temporary folder, network blocked.
+
+    The execution cache (_build/.jupyter_cache) is shared with `make book`; each notebook it
+    executes runs in a fresh kernel, and any cell error, stderr output or Sphinx warning fails.
+    """
+    out = tmp_path_factory.mktemp("site")
+    result = make("html", f"BUILD_ROOT={out}", env={"PYTHONPATH": str(OFFLINE)})
+    if result.returncode != 0:
+        pytest.fail(f"strict build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    return out / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def learners_site(tmp_path_factory, built_site) -> Path:
+    """The learners' edition (`make learners`), built after the full one (shared cache)."""
+    out = tmp_path_factory.mktemp("learners")
+    result = make("learners", f"BUILD_ROOT={out}", env={"PYTHONPATH": str(OFFLINE)})
+    if result.returncode != 0:
+        pytest.fail(f"learners' build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    return out / "_build" / "learners" / "_build" / "html"

@@ -10,17 +10,10 @@ import jupytext
 import pytest
 import yaml
 
-from conftest import ROOT, chapter_files, toc_files
+from conftest import ROOT, appendix_files, chapter_files, make, toc_files
 
 CHAPTERS = chapter_files()
 IDS = [path.stem for path in CHAPTERS]
-
-
-def make(*args: str) -> subprocess.CompletedProcess:
-    """Run a Makefile target from the repository root, capturing its output."""
-    return subprocess.run(
-        ["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True
-    )
 
 
 def front_matter(path: Path) -> dict:
@@ -90,20 +83,6 @@ def test_chapter_opens_as_a_notebook(path):
 # --- the strict build (slow: executes every chapter) ------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """Run the book's own strict build (`make html`) into a temporary folder.
-
-    The execution cache (_build/.jupyter_cache) is shared with `make book`; each notebook it
-    executes runs in a fresh kernel, and any cell error, stderr output or Sphinx warning fails.
-    """
-    out = tmp_path_factory.mktemp("site")
-    result = make("html", f"BUILD_ROOT={out}")
-    if result.returncode != 0:
-        pytest.fail(f"strict build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
-    return out / "_build" / "html"
-
-
 @pytest.mark.slow
 def test_strict_build_passes(built_site):
     assert (built_site / "index.html").is_file()
@@ -137,6 +116,44 @@ def test_built_chapter_page(built_site, path):
         for src in images:
             assert (page.parent / src).resolve().is_file(), f"{page.name}: missing image {src}"
     assert html.count('class="solution') >= 2, f"{page.name}: solutions not rendered"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_learners_edition_has_the_exercises_but_no_solutions(learners_site, built_site, path):
+    relative = path.relative_to(ROOT).with_suffix(".html")
+    learners = (learners_site / relative).read_text()
+    full = (built_site / relative).read_text()
+    assert 'class="solution' not in learners, f"{relative}: a solution is shown"
+    assert learners.count('class="exercise') == full.count('class="exercise') >= 2
+    assert "learners&#39; edition" in learners
+
+
+@pytest.mark.slow
+def test_appendix_pages(built_site):
+    pages = {p.stem: (built_site / p.relative_to(ROOT).with_suffix(".html")).read_text()
+             for p in appendix_files()}
+    assert set(pages) == {"workshop", "translation", "glossary", "status", "references"}
+    text = {name: re.sub(r"<[^>]+>", " ", html) for name, html in pages.items()}
+    for day in ("Half day", "Full day", "Two days"):
+        assert day in text["workshop"]
+    assert text["workshop"].count("Instructor notes") >= 1
+    for path in CHAPTERS:  # every chapter is scheduled, has notes, and shows in the status table
+        title = front_matter(path)["title"]
+        assert title.split(":")[0] in text["workshop"]
+        assert path.stem in pages["status"], f"{path.stem} missing from the execution status"
+    for term in ("Partial pooling", "Shrinkage", "Non-centered parameterization", "LKJ prior",
+                 "Mundlak correction", "Log-odds"):
+        assert term in text["glossary"], term
+    assert pages["translation"].count("tab-set") >= 7
+    for source in ("Chapman", "Herther", "Orduz", "Mundlak", "Lewandowski"):
+        assert source in text["references"], source
+
+
+@pytest.mark.slow
+def test_search_index_knows_shrinkage(built_site):
+    index = (built_site / "searchindex.js").read_text()
+    assert '"shrinkag' in index or "shrinkag" in index
 
 
 # --- the Makefile's Python check --------------------------------------------------------------
