@@ -55,7 +55,7 @@ cache-check:  # drop the execution cache when helpers/, data/ or the requirement
 html: cache-check  # the strict build itself, into $(BUILD_ROOT)/_build/html (needs `make install` first)
 	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) $(JB_FLAGS)
 
-# The learners' edition: the same book with every solution left out (helpers/learners.py),
+# The learners' edition: the same book with every solution left out (helpers/site.py),
 # built beside the full one. It shares the execution cache.
 LEARNERS_CONFIG := _build/learners_config.yml
 

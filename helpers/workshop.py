@@ -17,6 +17,7 @@ Example
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -74,6 +75,8 @@ def chapter_minutes(toc: str | Path = ROOT / "_toc.yml") -> pd.DataFrame:
 def objectives(path: str | Path) -> list[str]:
     """The bullet points under a chapter's **Objectives** heading (its learning goals).
 
+    MyST roles become plain text, so the goals read correctly wherever they are shown.
+
     Example
     -------
     >>> objectives(ROOT / "book" / "log_odds.md")[0][:30]
@@ -92,7 +95,19 @@ def objectives(path: str | Path) -> list[str]:
             goals[-1] += " " + line.strip()
         else:
             break
-    return goals
+    return [_plain_roles(goal, Path(path).parent) for goal in goals]
+
+
+def _plain_roles(text: str, folder: Path) -> str:
+    """Replace MyST roles by plain text: {doc}`name` by that chapter's title, others by their text."""
+
+    def replace(match: re.Match) -> str:
+        role, target = match.group(1), match.group(2)
+        if role == "doc" and (folder / f"{target}.md").is_file():
+            return f"*{front_matter(folder / f'{target}.md').get('title', target)}*"
+        return target
+
+    return re.sub(r"\{([\w:-]+)\}`([^`]*)`", replace, text)
 
 
 def _clock(text: str) -> datetime:

@@ -40,6 +40,7 @@ def test_objectives_are_the_chapter_goals():
         goals = objectives(path)
         assert len(goals) >= 2, path.name
         assert all(goal and not goal.startswith("-") for goal in goals)
+        assert not any("{" in goal for goal in goals), goals  # MyST roles made plain
 
 
 def test_chapters_stay_in_order_and_never_run_past_the_end():
