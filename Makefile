@@ -52,15 +52,18 @@ cache-check:  # drop the execution cache when helpers/, data/ or the requirement
 	  echo "helpers/, data/ or the requirements changed: clearing the execution cache"; \
 	  rm -rf _build/.jupyter_cache _build/.doctrees; echo "$(CACHE_KEY)" > _build/.cache-key; fi
 
+# The book's configuration (the tests build once with a copy that sets the repository URL).
+CONFIG ?= _config.yml
+
 html: cache-check  # the strict build itself, into $(BUILD_ROOT)/_build/html (needs `make install` first)
-	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) $(JB_FLAGS)
+	$(BIN)/jupyter-book build . --config $(CONFIG) --path-output $(BUILD_ROOT) $(JB_FLAGS)
 
 # The learners' edition: the same book with every solution left out (helpers/site.py),
 # built beside the full one. It shares the execution cache.
 LEARNERS_CONFIG := _build/learners_config.yml
 
 learners: $(STAMP) cache-check  ## Build the learners' edition (no solutions) into _build/learners/_build/html
-	@$(BIN)/python -c "import yaml; c = yaml.safe_load(open('_config.yml')); \
+	@$(BIN)/python -c "import yaml; c = yaml.safe_load(open('$(CONFIG)')); \
 	  c['sphinx']['config']['learners_edition'] = True; c['title'] += \" (learners' edition)\"; \
 	  yaml.safe_dump(c, open('$(LEARNERS_CONFIG)', 'w'), sort_keys=False)"
 	$(BIN)/jupyter-book build . --config $(LEARNERS_CONFIG) --path-output $(BUILD_ROOT)/_build/learners $(JB_FLAGS)

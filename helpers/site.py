@@ -7,6 +7,10 @@ in the book's environment it does nothing; elsewhere it installs the tested pack
 unpacks the book's ``helpers`` package and ``data`` folder, which the cell carries inside itself
 (nothing is fetched but the pip packages).
 
+**Buttons from one setting.** ``repository: url:`` in ``_config.yml`` is the only switch: when
+it names the book's repository, every page gets the repository, issues, edit and launch (Binder,
+opening the chapters in JupyterLab) buttons; when it is empty, none of them.
+
 **Learners' edition.** sphinx-exercise's own ``hide_solutions`` drops ``solution`` directives but
 not gated ones (``solution-start`` / ``solution-end``), which the book uses so that solutions can
 hold executed code; with it, the build fails on the orphaned end marker. With
@@ -34,8 +38,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import jupytext
 import nbformat
 from docutils import nodes
+from jupyter_cache import get_cache
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx_exercise.nodes import solution_node
@@ -52,6 +58,41 @@ RUNTIME: tuple[str, ...] = (
     "seaborn", "watermark",
 )
 SETUP_MARKER = "# Setup for running this notebook outside the book's repository"
+#: What Jupyter Book fills in when ``repository: url:`` is not set.
+JUPYTER_BOOK_DEFAULT_REPOSITORY = "https://github.com/executablebooks/jupyter-book"
+#: Theme options switched on or off together with the repository URL.
+BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
+
+
+def buttons_from_repository(options: dict[str, Any]) -> dict[str, Any]:
+    """Theme options with every repository and launch button on if a repository is set, else off.
+
+    Example
+    -------
+    >>> on = buttons_from_repository({"repository_url": "https://github.com/me/book"})
+    >>> on["use_repository_button"], on["launch_buttons"]["binderhub_url"]
+    (True, 'https://mybinder.org')
+    >>> off = buttons_from_repository({"repository_url": JUPYTER_BOOK_DEFAULT_REPOSITORY})
+    >>> off["use_issues_button"], "binderhub_url" in off["launch_buttons"]
+    (False, False)
+    """
+    url = (options.get("repository_url") or "").rstrip("/")
+    enabled = bool(url) and url != JUPYTER_BOOK_DEFAULT_REPOSITORY
+    updated = {**options, **{button: enabled for button in BUTTONS}}
+    launch = dict(options.get("launch_buttons") or {})
+    if enabled:  # Jupyter Book fills in empty URLs and the classic interface: override those
+        launch["binderhub_url"] = launch.get("binderhub_url") or "https://mybinder.org"
+        launch["notebook_interface"] = "jupyterlab"  # opens the MyST chapters as notebooks
+    else:
+        updated["repository_url"] = ""
+        for key in ("binderhub_url", "jupyterhub_url", "colab_url", "thebe"):
+            launch.pop(key, None)
+    updated["launch_buttons"] = launch
+    return updated
+
+
+def _set_buttons(app: Sphinx, config) -> None:
+    config.html_theme_options = buttons_from_repository(dict(config.html_theme_options or {}))
 
 
 class RemoveSolutions(SphinxTransform):
@@ -116,6 +157,11 @@ if importlib.util.find_spec("helpers") is None:
     importlib.invalidate_caches()'''
 
 
+def _is_myst_notebook(source: Path) -> bool:
+    """True for MyST markdown pages that are notebooks (their front matter names a kernel)."""
+    return "kernelspec:" in source.read_text().split("\n---", 1)[0]
+
+
 class NotebookLink(SphinxTransform):
     """Put a "download this chapter as a notebook" line under each chapter's title."""
 
@@ -124,7 +170,7 @@ class NotebookLink(SphinxTransform):
     def apply(self, **kwargs: Any) -> None:
         docname = self.env.docname
         source = Path(self.env.doc2path(docname))
-        if source.suffix != ".md" or "kernelspec:" not in source.read_text().split("\n---", 1)[0]:
+        if source.suffix != ".md" or not _is_myst_notebook(source):
             return
         depth = docname.count("/")
         href = "../" * depth + f"{NOTEBOOKS}/{Path(docname).name}.ipynb"
@@ -139,26 +185,44 @@ class NotebookLink(SphinxTransform):
             break
 
 
+def executed_notebook(source: Path, cache_path: Path, fallback: Path) -> nbformat.NotebookNode | None:
+    """The chapter with its outputs: from the execution cache that served the build, else the
+    notebook myst-nb wrote while executing it (pages executed on every build), else None."""
+    notebook = jupytext.read(source)
+    try:
+        _, merged = get_cache(cache_path).merge_match_into_notebook(notebook)
+        return merged
+    except KeyError:
+        return nbformat.read(fallback, as_version=4) if fallback.is_file() else None
+
+
 def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
-    """Copy every executed chapter, with a setup cell first, into ``<site>/_notebooks``."""
+    """Write every executed MyST page, setup cell first, into ``<site>/_notebooks``."""
     if exception is not None or app.builder.format != "html":
         return
-    executed = Path(app.outdir).parent / "jupyter_execute"
     target = Path(app.outdir) / NOTEBOOKS
     target.mkdir(exist_ok=True)
+    cache_path = Path(app.config.nb_execution_cache_path)
+    executed = Path(app.outdir).parent / "jupyter_execute"
     setup_source = setup_cell_source()
-    for path in sorted(executed.rglob("*.ipynb")):
-        notebook = nbformat.read(path, as_version=4)
+    for docname in sorted(app.env.found_docs):
+        source = Path(app.env.doc2path(docname))
+        if source.suffix != ".md" or not _is_myst_notebook(source):
+            continue
+        notebook = executed_notebook(source, cache_path, executed / f"{docname}.ipynb")
+        if notebook is None:
+            raise RuntimeError(f"no executed notebook found for {docname}")
         if app.config.learners_edition:
             notebook.cells = without_solutions(notebook.cells)
         notebook.cells.insert(0, nbformat.v4.new_code_cell(setup_source))
         notebook.cells[0].metadata["tags"] = ["setup"]
         nbformat.validate(notebook)
-        nbformat.write(notebook, target / path.name)
+        nbformat.write(notebook, target / f"{source.stem}.ipynb")
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("learners_edition", False, "env")
+    app.connect("config-inited", _set_buttons)
     app.add_transform(RemoveSolutions)
     app.add_transform(NotebookLink)
     app.connect("build-finished", write_notebooks)

@@ -72,3 +72,46 @@ def test_learners_notebooks_have_no_solutions(learners_site, path):
     notebook = nbformat.read(learners_site / NOTEBOOKS / f"{path.stem}.ipynb", as_version=4)
     assert not any("solution-start" in c.source for c in notebook.cells)
     assert notebook.cells[0].source.startswith(SETUP_MARKER)
+
+
+def test_one_repository_setting_drives_every_button():
+    from helpers.site import BUTTONS, buttons_from_repository
+
+    config = __import__("yaml").safe_load((ROOT / "_config.yml").read_text())
+    assert "url" in config["repository"], "_config.yml: repository: url: is the one setting"
+    assert not any(key in config.get("html", {}) for key in BUTTONS), "buttons set by hand"
+    on = buttons_from_repository({"repository_url": "https://github.com/me/book/",
+                                  "launch_buttons": {"notebook_interface": "classic"}})
+    assert all(on[button] for button in BUTTONS)
+    assert on["launch_buttons"] == {"notebook_interface": "jupyterlab",
+                                    "binderhub_url": "https://mybinder.org"}
+    off = buttons_from_repository({"repository_url": "", "launch_buttons": {
+        "binderhub_url": "https://mybinder.org", "colab_url": "https://colab.research.google.com"}})
+    assert not any(off[button] for button in BUTTONS) and off["launch_buttons"] == {}
+
+
+@pytest.mark.slow
+def test_unpublished_book_shows_no_repository_buttons(built_site):
+    page = (built_site / "book" / "log_odds.html").read_text()
+    assert "executablebooks/jupyter-book" not in page
+    assert "mybinder.org" not in page
+
+
+@pytest.mark.slow
+def test_setting_the_repository_url_turns_every_button_on(tmp_path, built_site):
+    """A build whose only change is `repository: url:` shows repository, issues and launch links."""
+    import yaml
+
+    from conftest import make
+
+    url = "https://github.com/example-org/bayes-multilevel-book"
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["repository"]["url"] = url
+    config_path = tmp_path / "config.yml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    result = make("html", f"CONFIG={config_path}", f"BUILD_ROOT={tmp_path}")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    page = (tmp_path / "_build" / "html" / "book" / "log_odds.html").read_text()
+    assert f'href="{url}"' in page, "no repository button"
+    assert f"{url}/issues" in page, "no issues button"
+    assert "mybinder.org/v2/gh/example-org/bayes-multilevel-book/main" in page, "no Binder launch"
