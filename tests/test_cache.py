@@ -1,0 +1,59 @@
+"""The execution cache is dropped when what the chapters import changes (helpers, data, pins).
+
+jupyter-cache keys executed notebooks on their code cells only; the Makefile's `cache-check`
+(run by `make html`, `make book`, `make learners`) clears it when helpers/, data/,
+requirements.txt or pyproject.toml change. Tested on a copy of those files in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for folder in ("helpers", "data"):
+        shutil.copytree(ROOT / folder, tmp_path / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def _cache_check(project: Path) -> str:
+    result = subprocess.run(["make", "--no-print-directory", "cache-check"], cwd=project,
+                            capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def _fill_cache(project: Path) -> Path:
+    cache = project / "_build" / ".jupyter_cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "executed.txt").write_text("outputs")
+    return cache
+
+
+@pytest.mark.parametrize("change", ["helpers/report.py", "data/season_pass.csv",
+                                    "requirements.txt", "pyproject.toml"])
+def test_a_change_to_what_chapters_import_clears_the_cache(project, change):
+    _cache_check(project)  # first run: records the key
+    cache = _fill_cache(project)
+    assert "clearing" not in _cache_check(project) and cache.exists()  # nothing changed: kept
+    with open(project / change, "a") as handle:
+        handle.write("\n# changed\n")
+    assert "clearing the execution cache" in _cache_check(project)
+    assert not cache.exists()
+
+
+def test_a_new_helper_module_clears_the_cache(project):
+    _cache_check(project)
+    cache = _fill_cache(project)
+    (project / "helpers" / "extra.py").write_text("X = 1\n")
+    _cache_check(project)
+    assert not cache.exists()
