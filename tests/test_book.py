@@ -8,18 +8,18 @@ from pathlib import Path
 
 import jupytext
 import pytest
-import yaml
 
 from conftest import ROOT, appendix_files, chapter_files, make, toc_files
+from helpers.workshop import front_matter as read_front_matter
 
 CHAPTERS = chapter_files()
 IDS = [path.stem for path in CHAPTERS]
 
 
 def front_matter(path: Path) -> dict:
-    text = path.read_text()
-    assert text.startswith("---\n"), f"{path.name}: no front matter"
-    return yaml.safe_load(text.split("---\n", 2)[1])
+    meta = read_front_matter(path)
+    assert meta, f"{path.name}: no front matter"
+    return meta
 
 
 # --- structure (fast) -------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import re
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,9 +25,7 @@ SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 @pytest.fixture(scope="module")
 def site_url(built_site):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built_site))
-
-    class Quiet(handler.func):  # type: ignore[name-defined]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 

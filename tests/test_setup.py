@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import free_port
 from helpers.check import CheckFailed, check_python, check_versions, main, parse_requirements
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,16 +78,10 @@ def test_make_check_passes_within_a_minute():
     assert seconds < 60, f"make check took {seconds:.0f} s"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_make_lab_serves_the_chapters_as_notebooks():
     """JupyterLab started by `make lab` opens a MyST chapter as a notebook with code cells."""
-    port, token = _free_port(), "book-test"
+    port, token = free_port(), "book-test"
     flags = (f"--no-browser --ip=127.0.0.1 --port={port} "
              f"--IdentityProvider.token={token} --ServerApp.port_retries=0")
     if os.geteuid() == 0:  # CI containers run as root; JupyterLab refuses that by default
