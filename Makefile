@@ -11,13 +11,21 @@ BUILD_ROOT ?= .
 # The tests build with exactly these flags (tests/test_book.py calls `make html`).
 JB_FLAGS  := --warningiserror --nitpick --keep-going
 
+# Compile caches, kept with the build outputs so that `make clean` clears them: PyTensor's
+# compiled C modules (outside make: ~/.pytensor) and JAX's compiled log densities (outside make:
+# none, JAX recompiles in each new process). A base_compiledir in your own PYTENSOR_FLAGS wins.
+COMPILE_CACHE := $(CURDIR)/_build/.compile-cache
+comma := ,
+export PYTENSOR_FLAGS := base_compiledir=$(COMPILE_CACHE)/pytensor$(if $(PYTENSOR_FLAGS),$(comma)$(PYTENSOR_FLAGS))
+export JAX_COMPILATION_CACHE_DIR ?= $(COMPILE_CACHE)/jax
+
 # First Python >= 3.12 among these (pyenv reads .python-version = 3.12 for `python3`).
 PY_CANDIDATES := python3 python3.13 python3.12 python
 PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	  && { echo $$p; break; }; done)
 
-.PHONY: help install book html cache-check learners test browser check lab clean
+.PHONY: help install book html cache-check learners test browser check lab bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -94,6 +102,14 @@ lab: $(STAMP)  ## Start JupyterLab here; chapters in book/ open as notebooks (ju
 	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
 	$(BIN)/jupyter lab --notebook-dir=. $(LAB_FLAGS)
 
-clean:  ## Remove the built site and the execution cache (keeps .venv)
+# The benchmark (benchmarks/README.md): every model, every sampler backend, cold and warm, in
+# fresh processes with their own temporary caches. About an hour on 2 cores; BENCH_FLAGS narrows
+# it, e.g. make bench BENCH_FLAGS="--models season_baseline --backends numpyro --reps 1".
+BENCH_FLAGS ?=
+
+bench: $(STAMP)  ## Measure time to posterior for every model and backend -> benchmarks/results/
+	$(BIN)/python benchmarks/bench.py $(BENCH_FLAGS)
+
+clean:  ## Remove the built site, the execution cache and the compile caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -49,6 +49,27 @@ def count_divergences(idata) -> int:
     return int(np.asarray(stats["diverging"]).sum())
 
 
+def summarize(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """``az.summary`` of the posterior, one row per scalar parameter, unrounded.
+
+    Example
+    -------
+    >>> rng = np.random.default_rng(0)
+    >>> idata = az.from_dict({"posterior": {"mu": rng.normal(size=(4, 500))}})
+    >>> list(summarize(idata).index)
+    ['mu']
+    """
+    names = list(var_names) if var_names is not None else list(idata["posterior"].data_vars)
+    # One variable at a time: ArviZ 1.3's az.summary mislabels the rows of a multi-dimensional
+    # variable when another variable in the same call orders a shared dimension first.
+    # Constant quantities make r_hat 0/0: silence that arithmetic warning (callers skip them).
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return pd.concat(
+            [az.summary(idata, var_names=[name], round_to="none") for name in names]
+        )
+
+
 def check_convergence(
     idata,
     var_names: Sequence[str] | None = None,
@@ -99,15 +120,7 @@ def check_convergence(
     if n_chains < 2:
         raise ValueError(f"r_hat needs at least 2 chains; the posterior has {n_chains}")
 
-    names = list(var_names) if var_names is not None else list(idata["posterior"].data_vars)
-    # One variable at a time: ArviZ 1.3's az.summary mislabels the rows of a multi-dimensional
-    # variable when another variable in the same call orders a shared dimension first.
-    # Constant quantities make r_hat 0/0: silence that arithmetic warning, they are skipped below.
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        summary = pd.concat(
-            [az.summary(idata, var_names=[name], round_to="none") for name in names]
-        )
+    summary = summarize(idata, var_names)
     # Quantities constant across all draws (the unit diagonal of a correlation matrix) have
     # no r_hat or ESS; they are reported but not gated.
     constant = summary["sd"] == 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from typing import Any
 
 import pytensor
@@ -32,31 +33,50 @@ CHAINS: int = 4
 #: Chains run one after another: for the book's small models, measured on 2 cores, parallel
 #: chains saved nothing once compiled (2.8 s vs 2.9 s) and fork() warns in a threaded kernel.
 CORES: int = 1
-#: NUTS implementation used by Bambi's ``fit`` ("pymc" or "nutpie").
-SAMPLER: str = "pymc"
+#: NUTS implementation ("numpyro", "pymc" or "nutpie"): PyMC's NUTS run by NumPyro, the model's
+#: log density compiled by JAX. Measured on 2 cores (``make bench``, appendix "Performance"):
+#: the fastest first posterior for every model in the book (JAX compiles in seconds where
+#: PyTensor's Numba or C backends take 10-40 s), the fastest sampling for the larger models,
+#: and the same draws from the same seed with an empty or a full compile cache.
+SAMPLER: str = "numpyro"
+#: Linker for everything else PyTensor compiles (PyMC's own sampler, posterior predictive
+#: draws): the C virtual machine. PyTensor's default ("auto", i.e. Numba) compiles 3-4 times
+#: slower on a cold cache and, measured, gives different draws on a cold cache than on a warm
+#: one (tests/test_determinism.py). A linker set in ``PYTENSOR_FLAGS`` wins.
+LINKER: str = "cvm"
 #: Probability mass of the credible intervals the book reports (89%, as in the sources).
 CI_PROB: float = 0.89
 
 for _name in ("pymc", "bambi", "pymc.sampling", "pymc.stats"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+# NumPyro imports tqdm.auto, which warns in Jupyter that ipywidgets is missing (no progress bars
+# are drawn: progressbar=False).
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 # A pip-installed PyTensor searches for a system BLAS the first time a model needs a matrix
 # product (the LKJ prior does), finds none and warns on every page. No BLAS would be used
 # either way, and the book's matrices are tiny: skip the search unless the reader configured it.
 if "blas__ldflags" not in os.environ.get("PYTENSOR_FLAGS", ""):
     pytensor.config.blas__ldflags = ""
+if "linker" not in os.environ.get("PYTENSOR_FLAGS", ""):
+    pytensor.config.linker = LINKER
 
 
 def sample_kwargs(**overrides: Any) -> dict[str, Any]:
-    """Return the book's keyword arguments for ``pm.sample`` / ``bmb.Model.fit``.
+    """Return the book's keyword arguments for ``pm.sample``.
 
     Overrides replace defaults (e.g. ``target_accept=0.95``); unknown names are
-    passed through to the sampler.
+    passed through to the sampler. ``nuts_sampler`` picks the NUTS implementation
+    (default :data:`SAMPLER`). NumPyro ignores PyMC's ``init`` (and warns); its
+    equivalent is whether chains start at jittered points, so ``init="adapt_diag"``
+    (start every chain at the initial point) becomes ``nuts={"jitter": False}``.
 
     Example
     -------
     >>> sample_kwargs(target_accept=0.95)["target_accept"]
     0.95
+    >>> sample_kwargs(init="adapt_diag", nuts_sampler="numpyro")["nuts"]
+    {'jitter': False}
     """
     kwargs: dict[str, Any] = {
         "draws": DRAWS,
@@ -65,11 +85,20 @@ def sample_kwargs(**overrides: Any) -> dict[str, Any]:
         "cores": CORES,
         "random_seed": SEED,
         "progressbar": False,
+        "nuts_sampler": SAMPLER,
     }
     kwargs.update(overrides)
     for key in ("draws", "tune", "chains"):
         if not isinstance(kwargs[key], int) or kwargs[key] < (2 if key == "chains" else 1):
             raise ValueError(f"{key} must be a positive whole number (chains >= 2), got {kwargs[key]!r}")
+    if kwargs["nuts_sampler"] not in ("pymc", "numpyro", "nutpie", "blackjax"):
+        raise ValueError(f"nuts_sampler must be 'pymc', 'numpyro', 'nutpie' or 'blackjax', "
+                         f"got {kwargs['nuts_sampler']!r}")
+    if kwargs["nuts_sampler"] in ("numpyro", "blackjax") and "init" in kwargs:
+        init = kwargs.pop("init")
+        nuts = dict(kwargs.get("nuts") or {})
+        nuts.setdefault("jitter", init == "auto" or init.startswith("jitter"))
+        kwargs["nuts"] = nuts
     return kwargs
 
 
@@ -85,5 +114,5 @@ def fit(model, **overrides: Any):
         check_convergence(idata)
     """
     kwargs = sample_kwargs(**overrides)
-    kwargs.setdefault("inference_method", SAMPLER)
+    kwargs["inference_method"] = kwargs.pop("nuts_sampler")
     return model.fit(**kwargs)

@@ -53,7 +53,7 @@ ROOT: Path = Path(__file__).resolve().parent.parent
 NOTEBOOKS: str = "_notebooks"
 #: The pinned packages a chapter needs at run time (the rest of requirements.txt builds the book).
 RUNTIME: tuple[str, ...] = (
-    "bambi", "pymc", "pytensor", "nutpie", "formulae", "arviz", "arviz-base", "arviz-stats",
+    "bambi", "pymc", "pytensor", "nutpie", "numpyro", "jax", "jaxlib", "formulae", "arviz", "arviz-base", "arviz-stats",
     "arviz-plots", "numpy", "scipy", "pandas", "xarray", "numba", "llvmlite", "matplotlib",
     "seaborn", "watermark",
 )
