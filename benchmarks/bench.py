@@ -179,8 +179,12 @@ def markdown_table(summary, info: dict[str, str], reps: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def drive(models: list[str], backends: list[str], reps: int, out: Path) -> None:
-    """Run every cell ``reps`` times cold and warm; write runs.csv, summary.csv, summary.md."""
+def drive(models: list[str], backends: list[str], reps: int, out: Path,
+          append: bool = False) -> None:
+    """Run every cell ``reps`` times cold and warm; write runs.csv, summary.csv, summary.md.
+
+    With ``append``, runs already in ``out/runs.csv`` for other models or backends are kept.
+    """
     import pandas as pd
 
     out.mkdir(parents=True, exist_ok=True)
@@ -206,6 +210,16 @@ def drive(models: list[str], backends: list[str], reps: int, out: Path) -> None:
                     if cold_dir != warm_dir:
                         shutil.rmtree(cold_dir, ignore_errors=True)
     runs = pd.DataFrame(rows)
+    if append and (out / "runs.csv").exists():
+        old = pd.read_csv(out / "runs.csv")
+        redone = old.set_index(["model", "backend"]).index.isin(
+            runs.set_index(["model", "backend"]).index)
+        runs = pd.concat([old[~redone], runs], ignore_index=True)
+        reps = int(runs.groupby(["model", "backend", "cache"]).size().min())
+    from benchmarks.models import MODELS
+
+    rank = {name: i for i, name in enumerate(MODELS)}
+    runs = runs.sort_values("model", key=lambda m: m.map(rank), kind="stable")
     info = machine()
     runs.to_csv(out / "runs.csv", index=False, float_format="%.4g")
     summary = summarize(runs)
@@ -225,6 +239,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
     parser.add_argument("--reps", type=int, default=3, help="repetitions per cell (default 3)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--append", action="store_true",
+                        help="keep earlier runs of other models and backends in OUT/runs.csv")
     args = parser.parse_args(argv)
     if args.command == "worker":
         print(json.dumps(worker(args.model, args.backend)))
@@ -236,7 +252,7 @@ def main(argv: list[str] | None = None) -> None:
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         parser.error(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
-    drive(models, args.backends, args.reps, args.out)
+    drive(models, args.backends, args.reps, args.out, args.append)
 
 
 if __name__ == "__main__":

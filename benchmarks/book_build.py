@@ -1,0 +1,64 @@
+"""Time the whole book: a cold build of a fresh clone, then a rebuild with nothing changed.
+
+The clone gets empty execution and compile caches (the Makefile keeps both under ``_build``) and
+borrows this repository's installed ``.venv``, so the times are "after install", as the targets
+say. Writes ``results/book_build.csv``: the two build times and each page's execution time.
+
+Usage::
+
+    python benchmarks/book_build.py        # about 5 minutes on 2 cores
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+from jupyter_cache import get_cache
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def timed_make(clone: Path, env: dict[str, str]) -> float:
+    """Run ``make book`` in ``clone`` and return its wall time in seconds."""
+    start = time.perf_counter()
+    subprocess.run(["make", "book"], cwd=clone, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def page_seconds(clone: Path) -> dict[str, float]:
+    """Execution time of every executed page, from the clone's execution cache."""
+    cache = get_cache(clone / "_build" / ".jupyter_cache")
+    return {Path(record.uri).stem: float(record.data.get("execution_seconds", float("nan")))
+            for record in cache.list_cache_records()}
+
+
+def main(out: Path = RESULTS) -> pd.DataFrame:
+    """Build a fresh clone twice and write ``book_build.csv``."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTENSOR_FLAGS", "JAX_COMPILATION_CACHE_DIR", "MAKEFLAGS", "MAKELEVEL")}
+    with tempfile.TemporaryDirectory(prefix="book-build-") as tmp:
+        clone = Path(tmp) / "book"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        (clone / ".venv").symlink_to(ROOT / ".venv")
+        (ROOT / ".venv" / ".installed").touch()  # installed: newer than the clone's pins
+        cold = timed_make(clone, env)
+        rebuild = timed_make(clone, env)
+        pages = page_seconds(clone)
+    rows = [{"what": "cold build", "seconds": cold},
+            {"what": "rebuild, nothing changed", "seconds": rebuild}]
+    rows += [{"what": f"page {name}", "seconds": seconds} for name, seconds in sorted(pages.items())]
+    table = pd.DataFrame(rows)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "book_build.csv", index=False, float_format="%.1f")
+    return table
+
+
+if __name__ == "__main__":
+    print(main().to_string(index=False))
