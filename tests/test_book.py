@@ -149,7 +149,7 @@ def test_appendix_pages(built_site):
     assert pages["translation"].count("tab-set") >= 7
     for backend in ("pymc-default", "pymc-cvm", "nutpie", "numpyro"):  # the benchmark table
         assert f"<td><p>{backend}</p></td>" in pages["performance"] or backend in text["performance"]
-    assert "cores" in text["performance"] and "targets" in text["performance"]
+    assert "cores" in text["performance"] and "Targets" in text["performance"]
     for source in ("Chapman", "Herther", "Orduz", "Mundlak", "Lewandowski"):
         assert source in text["references"], source
 
