@@ -35,14 +35,14 @@ CHAINS: int = 4
 CORES: int = 1
 #: NUTS implementation ("numpyro", "pymc" or "nutpie"): PyMC's NUTS run by NumPyro, the model's
 #: log density compiled by JAX. Measured on 2 cores (``make bench``, appendix "Performance"):
-#: the fastest first posterior for every model in the book (JAX compiles in seconds where
-#: PyTensor's Numba or C backends take 10-40 s), the fastest sampling for the larger models,
-#: and the same draws from the same seed with an empty or a full compile cache.
+#: the fastest first posterior on a cold compile cache for every model benchmarked, and the same
+#: draws from the same seed with an empty or a full cache. (Once compiled, PyMC's own sampler is
+#: faster on the smallest model and nutpie on the larger elasticity models.)
 SAMPLER: str = "numpyro"
 #: Linker for everything else PyTensor compiles (PyMC's own sampler, posterior predictive
-#: draws): the C virtual machine. PyTensor's default ("auto", i.e. Numba) compiles 3-4 times
-#: slower on a cold cache and, measured, gives different draws on a cold cache than on a warm
-#: one (tests/test_determinism.py). A linker set in ``PYTENSOR_FLAGS`` wins.
+#: draws): the C virtual machine, because with PyTensor's default ("auto", i.e. Numba) the first
+#: run on an empty compile cache gives different draws from later runs (tests/test_determinism.py).
+#: A linker set in ``PYTENSOR_FLAGS`` wins.
 LINKER: str = "cvm"
 #: Probability mass of the credible intervals the book reports (89%, as in the sources).
 CI_PROB: float = 0.89
