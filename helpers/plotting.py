@@ -80,9 +80,11 @@ def plot_shrinkage(
     """Plot each group's partial-pooling estimate against its no-pooling estimate.
 
     Points are sized by group size. On the diagonal nothing is shrunk; the
-    horizontal line is the population mean every group is pulled toward. Small
+    horizontal line is the population mean (the typical group) every group is pulled toward. Small
     groups (small points) move furthest from the diagonal. With ``truth``, each
-    group's true value is drawn as a grey tick at its no-pooling estimate.
+    group's true value is a small black dot straight above or below its point,
+    joined to it by a thin line: the line's length is the partial-pooling error,
+    and the dot's distance from the diagonal is the no-pooling error.
 
     Parameters
     ----------
@@ -131,13 +133,14 @@ def plot_shrinkage(
     lo, hi = min(x.min(), y.min()), max(x.max(), y.max())
     pad = 0.05 * (hi - lo or 1.0)
     ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.6", ls=":", label="no shrinkage")
-    ax.axhline(population_mean, color="k", lw=1, ls="--", label="population mean")
+    ax.axhline(population_mean, color="k", lw=1, ls="--", label="population mean (typical group)")
     ax.scatter(x, y, s=area, alpha=0.6, edgecolor="k", lw=0.5, label="group (size = contacts)")
     if truth is not None:
         t = np.asarray(truth, dtype=float)
         if t.shape != x.shape:
             raise ValueError(f"truth needs one value per group; got shape {t.shape}")
-        ax.scatter(x, t, marker="_", s=120, color="0.3", label="true value")
+        ax.vlines(x, y, t, color="k", lw=0.8, alpha=0.7, zorder=3)
+        ax.scatter(x, t, s=12, color="k", zorder=4, label="true value (line: error)")
     ax.set(xlabel=f"no pooling: {label}", ylabel=f"partial pooling: {label}")
     ax.legend(loc="upper left", fontsize=9)
     return ax

@@ -53,10 +53,27 @@ BRMS_NAMES: dict[str, str] = {
 #: Predicted take rate of a Bundle offer, interaction model (Herther): via Email and via Park.
 BRMS_INTERACTION_BUNDLE_RATE: dict[str, float] = {"Email": 0.29, "Park": 0.74}
 
-#: ``bought_pass | trials(n) ~ 0 + (1 + promo | channel)``, half-normal(1) group sds,
-#: adapt_delta 0.95: channel-level intercepts (log-odds without the bundle) ...
+#: ``bought_pass | trials(n) ~ 0 + (1 + promo | channel)``, half-normal(1) group sds, LKJ(1) on
+#: their correlation (brms's default), adapt_delta 0.95: channel-level intercepts (log-odds
+#: without the bundle) ...
 BRMS_VARYING_INTERCEPT: dict[str, float] = {"Mail": 0.25, "Park": 1.75, "Email": -2.82}
 #: ... and channel-level bundle slopes (log odds ratios).
 BRMS_VARYING_SLOPE: dict[str, float] = {"Mail": -0.86, "Park": -0.70, "Email": 1.98}
 #: Predicted take rate of a Bundle offer, multilevel model (Herther): via Email and via Park.
 BRMS_VARYING_BUNDLE_RATE: dict[str, float] = {"Email": 0.30, "Park": 0.74}
+
+#: The other version of the source fits the same model *without* the correlation,
+#: ``bought_pass | trials(n) ~ 0 + (1 + promo || channel)`` (same priors, adapt_delta 0.95):
+#: the brms twin of Bambi's ``(1 + promo | channel)``. Posterior means, three decimals.
+#: Channel-level intercepts ...
+BRMS_UNCORRELATED_INTERCEPT: dict[str, float] = {"Mail": 0.252, "Park": 1.735, "Email": -2.800}
+#: ... channel-level bundle slopes ...
+BRMS_UNCORRELATED_SLOPE: dict[str, float] = {"Mail": -0.866, "Park": -0.677, "Email": 1.954}
+#: ... and the group-level sds (Bambi's names), with their published 95% intervals.
+BRMS_UNCORRELATED_SD: dict[str, float] = {"1|channel_sigma": 1.647, "promo|channel_sigma": 1.297}
+BRMS_UNCORRELATED_SD_95: dict[str, tuple[float, float]] = {
+    "1|channel_sigma": (0.97, 2.67),
+    "promo|channel_sigma": (0.69, 2.28),
+}
+#: Decimals of the ``||`` model's published means.
+UNCORRELATED_DECIMALS: int = 3

@@ -2,7 +2,8 @@
 
 Every chapter fits through :func:`fit` (Bambi models) or :func:`sample_kwargs`
 (PyMC models), so draws, chains, the seed and the sampler are set here and
-nowhere else. Importing this module also quiets the INFO chatter of PyMC and
+nowhere else. Chains start from dispersed (jittered) points, the samplers' default, so
+that r_hat can catch a chain stuck where the others are not. Importing this module also quiets the INFO chatter of PyMC and
 Bambi ("Initializing NUTS...", "Sampling 4 chains..."): built pages show results;
 warnings still show. It also stops PyTensor's search for a system BLAS (see below).
 
@@ -69,7 +70,9 @@ def sample_kwargs(**overrides: Any) -> dict[str, Any]:
     passed through to the sampler. ``nuts_sampler`` picks the NUTS implementation
     (default :data:`SAMPLER`). NumPyro ignores PyMC's ``init`` (and warns); its
     equivalent is whether chains start at jittered points, so ``init="adapt_diag"``
-    (start every chain at the initial point) becomes ``nuts={"jitter": False}``.
+    (start every chain at the initial point) becomes ``nuts={"jitter": False}``. The book's
+    chapters keep the default, dispersed starts: r_hat means little when every chain starts
+    at the same point.
 
     Example
     -------

@@ -82,7 +82,10 @@ def test_shrinkage_plot_labels_and_points():
     assert ax.get_xlabel() == "no pooling: take rate"
     assert ax.get_ylabel() == "partial pooling: take rate"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "population mean" in labels and "true value" in labels
+    assert "population mean (typical group)" in labels and "true value (line: error)" in labels
+    # One error line per group, from the partial-pooling estimate to the truth.
+    segments = ax.collections[-2].get_segments()
+    assert [tuple(seg[:, 1]) for seg in segments] == [(0.3, 0.2), (0.5, 0.5), (0.6, 0.7)]
 
 
 @pytest.mark.parametrize(
