@@ -73,6 +73,44 @@ def test_every_fit_passes_the_gate(path):
     assert gates >= fits, f"{path.name}: {fits} fit(s) but {gates} convergence check(s)"
 
 
+#: Every chapter backs its qualitative claims (directions, comparisons, covers/misses, passes/fails)
+#: with asserts in hidden cells below them, so a new draw or version that changes the story fails
+#: the build instead of the reader.
+MIN_CLAIM_CHECKS = 5
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_every_chapter_checks_its_claims(path):
+    hidden = [c for c in jupytext.read(path).cells
+              if c.cell_type == "code" and "remove-cell" in c.metadata.get("tags", [])]
+    asserts = sum(len(re.findall(r"^\s*assert\b", c.source, flags=re.M)) for c in hidden)
+    assert asserts >= MIN_CLAIM_CHECKS, (
+        f"{path.name}: {asserts} claim check(s) in hidden cells, need >= {MIN_CLAIM_CHECKS}")
+    for cell in hidden:  # a hidden cell is there to check, not to compute what the page shows
+        assert "glue(" not in cell.source, f"{path.name}: a hidden cell glues a number"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_chains_start_dispersed(path):
+    """r_hat compares chains; it means little when every chain starts at the same point."""
+    code = "\n".join(c.source for c in jupytext.read(path).cells if c.cell_type == "code")
+    for start_at_one_point in ('init="adapt_diag"', "init='adapt_diag'", '"jitter": False',
+                               "jitter=False", 'init="advi', "initvals="):
+        assert start_at_one_point not in code, f"{path.name}: {start_at_one_point}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
+def test_one_interval_width(path):
+    """89% intervals book-wide: no 94% (ArviZ 0.x's default) or 95% quantile pairs in the code
+    unless a comment on the same line says why."""
+    for cell in jupytext.read(path).cells:
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            if re.search(r"0\.0?3\b.*0\.97|0\.025.*0\.975|hdi_prob|ci_prob=0\.9", line):
+                assert "#" in line, f"{path.name}: {line} (say why in a comment)"
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
 def test_chapter_opens_as_a_notebook(path):
     notebook = jupytext.read(path)
