@@ -4,6 +4,11 @@ One entry per model structure the chapters fit, with the chapter's data, formula
 sampler settings. ``tests/test_bench.py`` checks that every formula here still appears in its
 chapter, so the benchmark cannot silently drift from the book.
 
+The sampler settings are those the record in ``benchmarks/results`` was measured with. Since then
+the elasticity and media chapters start every chain from its own jittered point (no
+``init="adapt_diag"``) and fit the correlated elasticity model at ``target_accept=0.99`` with
+1,000 draws. Change the settings here together with a new record (``make bench``), never alone.
+
 Each builder returns a :class:`Spec`: a function that fits the model (given extra ``pm.sample``
 keywords) with a chosen NUTS implementation and returns its DataTree, and the variables whose ESS counts.
 
