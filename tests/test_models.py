@@ -290,8 +290,10 @@ def test_multilevel_elasticities_cover_the_truth():
     assert np.quantile(income_slope, 0.055) < -0.6 < np.quantile(income_slope, 0.945)
 
 
-@pytest.mark.parametrize("seed", [7, 3])
-def test_mundlak_within_effects_cover_the_truth_where_uncorrected_do_not(seed):
+# The chapter's panel (seed 7) at the chapter's target_accept; the second panel, from jittered
+# starts, had one divergence at 0.95 and needs smaller steps.
+@pytest.mark.parametrize(("seed", "target_accept"), [(7, 0.95), (3, 0.99)])
+def test_mundlak_within_effects_cover_the_truth_where_uncorrected_do_not(seed, target_accept):
     """The media-panel chapter's claim, on its data (seed 7) and on a second panel.
 
     Social budgets go to weak markets. For social, the uncorrected model's 89% interval lies
@@ -317,7 +319,7 @@ def test_mundlak_within_effects_cover_the_truth_where_uncorrected_do_not(seed):
     intervals = {}
     for name, model in [("uncorrected", bmb.Model(formula, data, priors=priors)),
                         ("cre", bmb.Model(cre_formula, data, priors=cre_priors))]:
-        idata = fit(model, draws=2000, target_accept=0.95)
+        idata = fit(model, draws=2000, target_accept=target_accept)
         check_convergence(idata)
         draws = np.column_stack([idata["posterior"][c].values.ravel() for c in CHANNELS])
         intervals[name] = np.quantile(draws, [0.005, 0.055, 0.945, 0.995], axis=0)
