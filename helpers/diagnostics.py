@@ -1,4 +1,5 @@
-"""The convergence gate every fitted model in the book passes through.
+"""The convergence gate every fitted model in the book passes through, and per-row
+log-likelihoods for LOO on aggregated data.
 
 Example
 -------
@@ -140,3 +141,59 @@ def check_convergence(
         )
     summary.attrs["divergences"] = divergences
     return summary
+
+
+def per_row_log_likelihood(idata, p, counts: pd.DataFrame, rows: pd.DataFrame, by: Sequence[str],
+                           outcome: str):
+    """A copy of a binomial fit on ``counts`` whose ``log_likelihood`` group has one Bernoulli
+    term per row of ``rows``: log p of the row's cell if ``outcome`` is 1, log(1 - p) if 0.
+
+    That is the Bernoulli model's pointwise log-likelihood, so ``az.loo`` on the result leaves
+    out one row (one contact) at a time instead of a whole cell.
+
+    Parameters
+    ----------
+    idata
+        The binomial fit (a DataTree with a ``posterior`` group).
+    p
+        Posterior draws of each cell's probability, dims (chain, draw, __obs__) in the row order
+        of ``counts``, e.g. ``model.predict(idata, kind="response_params", inplace=False)``.
+    counts, rows
+        The aggregated cells and the individual rows; ``by`` names the columns that identify a
+        cell in both, ``outcome`` the 0/1 column of ``rows``.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, the outcome is not 0/1, a row's cell is not in ``counts``, or
+        ``p`` does not have one value per cell.
+
+    Example
+    -------
+    >>> per_contact = per_row_log_likelihood(fit, p, counts, contacts,
+    ...                                      ["promo", "channel"], "bought_pass")  # doctest: +SKIP
+    >>> az.loo(per_contact)  # doctest: +SKIP
+    """
+    import xarray as xr
+
+    for frame, name, columns in [(counts, "counts", list(by)), (rows, "rows", [*by, outcome])]:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{name} has no column(s) {missing}")
+    y = rows[outcome].to_numpy()
+    if not np.isin(y, [0, 1]).all():
+        raise ValueError(f"column {outcome!r} must be 0/1; found {sorted(set(y) - {0, 1})[:5]}")
+    if p.sizes.get("__obs__") != len(counts):
+        raise ValueError(f"p has {p.sizes.get('__obs__')} cells along __obs__, counts has "
+                         f"{len(counts)} rows")
+    cell = pd.MultiIndex.from_frame(counts[list(by)]).get_indexer(
+        pd.MultiIndex.from_frame(rows[list(by)]))
+    if (cell < 0).any():
+        unknown = rows.loc[cell < 0, list(by)].drop_duplicates().head(3).to_dict("records")
+        raise ValueError(f"rows in cells that are not in counts: {unknown}")
+    p_row = p.isel(__obs__=xr.DataArray(cell, dims="row")).drop_vars("__obs__", errors="ignore")
+    bought = xr.DataArray(y, dims="row")
+    per_row = idata.copy()
+    per_row["log_likelihood"] = xr.Dataset(
+        {outcome: xr.where(bought == 1, np.log(p_row), np.log1p(-p_row))})
+    return per_row

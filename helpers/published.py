@@ -15,6 +15,8 @@ Example
 
 from __future__ import annotations
 
+import numpy as np
+
 #: How many decimals the published values carry (their rounding error is half a unit of the last).
 PUBLISHED_DECIMALS: int = 2
 
@@ -77,3 +79,26 @@ BRMS_UNCORRELATED_SD_95: dict[str, tuple[float, float]] = {
 }
 #: Decimals of the ``||`` model's published means.
 UNCORRELATED_DECIMALS: int = 3
+
+
+#: The effective sample size brms's published means are taken to have, at least: 4 chains of
+#: 5,000 post-warmup draws give 20,000 draws; 2,000 effective ones is a safe floor, so brms's
+#: Monte Carlo error is at most the posterior sd / sqrt(2,000).
+BRMS_MIN_ESS: float = 2000
+
+
+def agreement_tolerance(mcse, sd, decimals: int = PUBLISHED_DECIMALS, brms_ess: float = BRMS_MIN_ESS):
+    """How far one of our posterior means may sit from a published brms mean and still agree.
+
+    Four combined Monte Carlo standard errors (ours, ``mcse``, and brms's, at most
+    ``sd / sqrt(brms_ess)``) plus half a unit of the published value's last decimal. Works on
+    numbers, arrays and pandas Series alike.
+
+    Example
+    -------
+    >>> round(float(agreement_tolerance(0.003, 0.2, decimals=2)), 4)
+    0.0265
+    """
+    if decimals < 0 or brms_ess <= 0:
+        raise ValueError(f"decimals must be >= 0 and brms_ess > 0; got {decimals}, {brms_ess}")
+    return 4 * np.hypot(mcse, np.asarray(sd) / np.sqrt(brms_ess)) + 0.5 * 10.0**-decimals

@@ -1,12 +1,19 @@
-"""The convergence gate: passes good fits, fails loudly on each kind of bad one."""
+"""The convergence gate: passes good fits, fails loudly on each kind of bad one; per-row
+log-likelihoods for LOO on aggregated data."""
 
 from __future__ import annotations
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import pytest
 
-from helpers.diagnostics import ConvergenceError, check_convergence, count_divergences
+from helpers.diagnostics import (
+    ConvergenceError,
+    check_convergence,
+    count_divergences,
+    per_row_log_likelihood,
+)
 
 rng = np.random.default_rng(1)
 
@@ -135,3 +142,44 @@ def test_rows_are_labelled_correctly_when_variables_share_a_dimension():
     table = check_convergence(idata)
     for (i, g), (j, e) in [((0, "x"), (1, "S")), ((1, "y"), (0, "I")), ((2, "z"), (1, "S"))]:
         assert table.loc[f"b[{g}, {e}]", "mean"] == pytest.approx(values[i, j], abs=0.01)
+
+
+# --- per-row log-likelihood for LOO on aggregated data ------------------------------------------
+
+
+def _cells_and_rows():
+    import xarray as xr
+
+    counts = pd.DataFrame({"g": ["a", "b"], "bought": [1, 2], "n": [2, 3]})
+    rows = pd.DataFrame({"g": ["a", "a", "b", "b", "b"], "y": [1, 0, 1, 1, 0]})
+    p = xr.DataArray(np.array([[[0.25, 0.6]] * 3] * 2), dims=("chain", "draw", "__obs__"))
+    idata = az.from_dict({"posterior": {"mu": np.zeros((2, 3))}})
+    return idata, p, counts, rows
+
+
+def test_per_row_log_likelihood_is_the_bernoulli_log_likelihood():
+    idata, p, counts, rows = _cells_and_rows()
+    result = per_row_log_likelihood(idata, p, counts, rows, ["g"], "y")
+    ll = result["log_likelihood"]["y"].isel(chain=0, draw=0).to_numpy()
+    expected = np.log([0.25, 0.75, 0.6, 0.6, 0.4])
+    assert np.allclose(ll, expected)
+    # ... which sums, per cell, to the binomial log-likelihood minus log C(n, k).
+    from scipy import stats
+
+    binomial = stats.binom.logpmf([1, 2], [2, 3], [0.25, 0.6]) - np.log([2, 3])
+    assert np.isclose(ll.sum(), binomial.sum())
+    assert "log_likelihood" not in idata.children  # the fit itself is untouched
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda c, r: (c, r.assign(y=[1, 0, 2, 1, 0])), "must be 0/1"),
+    (lambda c, r: (c, r.assign(g=["a", "a", "b", "b", "z"])), "not in counts"),
+    (lambda c, r: (c.drop(columns="g"), r), "counts has no column"),
+    (lambda c, r: (c, r.drop(columns="y")), "rows has no column"),
+    (lambda c, r: (c.iloc[:1], r[r["g"] == "a"]), "cells along __obs__"),
+])
+def test_per_row_log_likelihood_refuses_bad_input(change, message):
+    idata, p, counts, rows = _cells_and_rows()
+    counts, rows = change(counts, rows)
+    with pytest.raises(ValueError, match=message):
+        per_row_log_likelihood(idata, p, counts, rows, ["g"], "y")

@@ -206,7 +206,12 @@ def test_season_pass_lkj_model_matches_brms_single_bar(counts):
     """Like with like: the helper's `0 + (1 + promo | channel)` with LKJ(1) and half-normal(1) sds is
     brms's `|` model. Its channel values agree with the published fit within Monte Carlo error
     (ours, and brms's taken as at most sd / sqrt(2,000)) plus the published rounding."""
-    from helpers.published import BRMS_VARYING_INTERCEPT, BRMS_VARYING_SLOPE, PUBLISHED_DECIMALS
+    from helpers.published import (
+        BRMS_VARYING_INTERCEPT,
+        BRMS_VARYING_SLOPE,
+        PUBLISHED_DECIMALS,
+        agreement_tolerance,
+    )
 
     model = correlated_effects_model(
         "p(bought, n) ~ 0 + (1 + promo | channel)", counts, family="binomial", eta=1.0, sd_scale=1.0
@@ -218,8 +223,7 @@ def test_season_pass_lkj_model_matches_brms_single_bar(counts):
     published |= {f"r_channel[{c}, promo[Bundle]]": v for c, v in BRMS_VARYING_SLOPE.items()}
     for name, value in published.items():
         row = summary.loc[name]
-        tolerance = (4 * np.hypot(row["mcse_mean"], row["sd"] / np.sqrt(2000))
-                     + 0.5 * 10.0**-PUBLISHED_DECIMALS)
+        tolerance = agreement_tolerance(row["mcse_mean"], row["sd"], PUBLISHED_DECIMALS)
         assert abs(row["mean"] - value) <= tolerance, (name, row["mean"], value, tolerance)
     # With three channels the correlation is moved by the data (the prior puts half its mass
     # below zero) but its interval is wide.
