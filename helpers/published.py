@@ -81,6 +81,12 @@ BRMS_UNCORRELATED_SD_95: dict[str, tuple[float, float]] = {
 UNCORRELATED_DECIMALS: int = 3
 
 
+#: Bijmolt, van Heerde and Pieters (2005), meta-analysis of price elasticities: the mean of
+#: 1,851 estimates from 81 studies (the elasticities chapter's reference point for its priors).
+BIJMOLT_MEAN_ELASTICITY: float = -2.62
+BIJMOLT_N_ESTIMATES: int = 1851
+BIJMOLT_N_STUDIES: int = 81
+
 #: The effective sample size brms's published means are taken to have, at least: 4 chains of
 #: 5,000 post-warmup draws give 20,000 draws; 2,000 effective ones is a safe floor, so brms's
 #: Monte Carlo error is at most the posterior sd / sqrt(2,000).
