@@ -3,28 +3,39 @@
 brms and lme4 read ``(1 + x | g)`` as group-level intercepts and slopes *with* a correlation;
 Bambi 0.21 fits them independently. :func:`correlated_effects_model` builds the correlated
 version as a PyMC model from the same formula string, with the design matrices made by
-formulae (Bambi's formula engine), so a formula means the same columns in both.
+formulae (Bambi's formula engine), so a formula means the same columns in both. Several
+grouping terms are allowed: crossed ``(1 + x | g) + (1 | h)``, nested ``(1 | a/b)`` and
+uncorrelated ``(1 + x || g)``.
+
+Default priors follow Bambi's rules, so they are on the data's own scale (see
+:func:`model_priors`); print them before fitting. :func:`predict` gives expected values or
+posterior predictive draws for new rows of existing or new groups.
 
 Example
 -------
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
 >>> df = pd.DataFrame({"g": np.repeat(list("abcd"), 5), "x": rng.normal(size=20)})
->>> df["y"] = df["x"] + rng.normal(size=20)
+>>> df["y"] = 100 + 10 * df["x"] + rng.normal(size=20)
 >>> model = correlated_effects_model("y ~ 1 + x + (1 + x | g)", df)
 >>> model.coords["effect"], model.coords["g"]
 (('Intercept', 'x'), ('a', 'b', 'c', 'd'))
+>>> print(model_priors("y ~ 1 + x + (1 + x | g)", df).table().loc["Intercept", "prior"])
+Normal(98.23, 21.83)
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pymc as pm
+import xarray as xr
 from formulae import design_matrices
+from scipy import special
 
 import helpers.sampling  # noqa: F401  (configures PyTensor and quiets sampler logs)
 
@@ -35,84 +46,408 @@ FAMILIES: dict[str, str] = {
     "binomial": "p(successes, trials)",
 }
 
-_GROUP_TERM = re.compile(r"\(([^()|]*)\|([^()|]*)\)")
+#: Bambi's multiplier for the default prior scales (``bambi.priors.scaler.PriorScaler.STD``).
+PRIOR_SCALE: float = 2.5
+
+_GROUP_TERM = re.compile(r"\(([^()|]*)(\|\|?)([^()|]*)\)")
 _PROPORTION = re.compile(r"^p\(\s*(\w+)\s*,\s*(\w+)\s*\)$")
+_GROUP = re.compile(r"\w+(\s*[:/]\s*\w+)*")
+
+
+@dataclass(frozen=True)
+class GroupTerm:
+    """One grouping term ``(effects | group)``; ``group`` is a column or ``a:b`` (an interaction)."""
+
+    effects: str
+    group: str
+    correlated: bool = True
 
 
 @dataclass(frozen=True)
 class ParsedFormula:
-    """The parts of ``response ~ common + (effects | group)``."""
+    """The parts of ``response ~ common + (effects | group) + ...``."""
 
     response: str
     trials: str | None
     common: str
-    effects: str
-    group: str
+    terms: tuple[GroupTerm, ...]
 
 
 def parse_formula(formula: str) -> ParsedFormula:
-    """Split an lme4-style formula with exactly one grouping term into its parts.
+    """Split an lme4-style formula into response, common part and grouping terms.
+
+    ``(1 + x | g)`` gives correlated effects, ``(1 + x || g)`` uncorrelated ones, ``(1 | a/b)``
+    expands (as in lme4 and brms) to ``(1 | a) + (1 | a:b)``, and ``a:b`` groups by the
+    combinations of two columns.
 
     Raises
     ------
     ValueError
-        For anything the helper cannot fit faithfully: no ``~``, no grouping term,
-        two grouping terms or factors (``(1|a) + (1|b)``, ``(1|a:b)``), nested ``/``,
-        uncorrelated ``||``, or a malformed ``p(successes, trials)`` response.
+        For anything the helper cannot fit faithfully, saying what to write instead: no ``~``,
+        no grouping term, a grouping factor that is not column names joined by ``:`` or ``/``,
+        the same grouping factor in two terms, or a malformed ``p(successes, trials)`` response.
 
     Example
     -------
-    >>> parse_formula("p(bought, n) ~ 0 + (1 + promo | channel)")
-    ParsedFormula(response='bought', trials='n', common='0', effects='1 + promo', group='channel')
+    >>> parse_formula("p(bought, n) ~ 0 + (1 + promo | channel)")  # doctest: +NORMALIZE_WHITESPACE
+    ParsedFormula(response='bought', trials='n', common='0',
+                  terms=(GroupTerm(effects='1 + promo', group='channel', correlated=True),))
+    >>> [t.group for t in parse_formula("y ~ x + (1 | a/b)").terms]
+    ['a', 'a:b']
     """
     if formula.count("~") != 1:
         raise ValueError(f"formula needs exactly one '~': {formula!r}")
-    if "||" in formula:
-        raise ValueError(
-            "'||' (uncorrelated group effects) is not supported: this helper fits correlated "
-            "effects; use Bambi's '(1 + x | g)', which is already uncorrelated"
-        )
     lhs, rhs = (part.strip() for part in formula.split("~"))
-    groups = _GROUP_TERM.findall(rhs)
-    if not groups:
-        raise ValueError(f"no grouping term '(effects | group)' in {formula!r}")
-    if len(groups) > 1:
+    found = _GROUP_TERM.findall(rhs)
+    if "|" in _GROUP_TERM.sub("", rhs):
         raise ValueError(
-            f"{len(groups)} grouping terms in {formula!r}: the helper supports exactly one"
+            f"could not read a grouping term of {formula!r}: write (effects | group) with group "
+            "column names joined by ':' (interaction) or '/' (nesting); brms's gr(), mm() and "
+            "cs() and transformed effects such as log(x) are not supported"
         )
-    effects, group = (part.strip() for part in groups[0])
-    if "/" in group:
-        raise ValueError(f"nested grouping '{group}' ('/') is not supported")
-    if ":" in group or not re.fullmatch(r"\w+", group):
+    if not found:
         raise ValueError(
-            f"grouping factor '{group}' must be a single column name "
-            "(two grouping factors or interactions of factors are not supported)"
+            f"no grouping term '(effects | group)' in {formula!r}: for a model without group-level "
+            "effects use Bambi (bmb.Model)"
         )
-    if not effects:
-        raise ValueError(f"the grouping term in {formula!r} names no effects")
+    terms: list[GroupTerm] = []
+    for effects, bar, group in found:
+        effects, group = effects.strip(), re.sub(r"\s+", "", group)
+        if not _GROUP.fullmatch(group):
+            raise ValueError(
+                f"grouping factor '{group}' must be column names joined by ':' (interaction) or "
+                "'/' (nesting), e.g. (1 | store) or (1 | region/store)"
+            )
+        if not effects:
+            raise ValueError(f"the grouping term ({effects}{bar}{group}) names no effects")
+        if ":" in group and "/" in group:
+            raise ValueError(f"grouping factor '{group}' mixes ':' and '/': write the terms out")
+        parts = group.split("/")
+        for depth in range(1, len(parts) + 1):
+            terms.append(GroupTerm(effects, ":".join(parts[:depth]), bar == "|"))
+    groups = [term.group for term in terms]
+    repeated = sorted({g for g in groups if groups.count(g) > 1})
+    if repeated:
+        raise ValueError(
+            f"grouping factor(s) {repeated} appear in more than one term of {formula!r}: put their "
+            "effects in one term, e.g. (1 + x | g) (correlated) or (1 + x || g) (uncorrelated)"
+        )
     common = _GROUP_TERM.sub("", rhs).strip()
-    common = re.sub(r"^\+|\+$", "", re.sub(r"\+\s*\+", "+", common)).strip() or "1"
+    common = re.sub(r"^\+|\+$", "", re.sub(r"(\+\s*)+\+", "+", common).strip()).strip() or "1"
     proportion = _PROPORTION.match(lhs)
     if lhs.startswith("p(") and not proportion:
         raise ValueError(f"binomial response must read p(successes, trials), got {lhs!r}")
     if proportion:
-        return ParsedFormula(proportion.group(1), proportion.group(2), common, effects, group)
+        return ParsedFormula(proportion.group(1), proportion.group(2), common, tuple(terms))
     if not re.fullmatch(r"\w+", lhs):
-        raise ValueError(f"response must be a column name or p(successes, trials), got {lhs!r}")
-    return ParsedFormula(lhs, None, common, effects, group)
+        raise ValueError(
+            f"response must be a column name or p(successes, trials), got {lhs!r}: add a "
+            "transformed column to the data (e.g. data['log_y'] = np.log(data['y']))"
+        )
+    return ParsedFormula(lhs, None, common, tuple(terms))
 
 
-def _matrix(response: str, terms: str, data: pd.DataFrame) -> pd.DataFrame | None:
-    """Common-effects design matrix of ``response ~ terms`` as a labelled frame (None if empty)."""
-    common = design_matrices(f"{response} ~ {terms}", data).common
+def _design(response: str, terms: str, data: pd.DataFrame):
+    """formulae's common-effects design of ``response ~ terms`` (None if it has no columns)."""
+    try:
+        common = design_matrices(f"{response} ~ {terms}", data).common
+    except Exception as error:  # formulae raises several types for unknown names
+        raise ValueError(f"cannot build the design of '{terms}': {error}") from error
     if common is None:
         return None
-    frame = common.as_dataframe()
-    if len(frame) != len(data):
+    if len(common.as_dataframe()) != len(data):
         raise ValueError(
-            f"{len(data) - len(frame)} row(s) have missing values in '{terms}': drop or fill them"
+            f"{len(data) - len(common.as_dataframe())} row(s) have missing values in '{terms}': "
+            "drop or fill them"
         )
-    return frame
+    return common
+
+
+def _group_keys(data: pd.DataFrame, group: str) -> pd.Series:
+    """The level of ``group`` (a column or ``a:b``) in each row, as strings for ``a:b``."""
+    columns = group.split(":")
+    if len(columns) == 1:
+        return data[group]
+    return data[columns].astype(str).agg(":".join, axis=1)
+
+
+def _levels(keys: pd.Series) -> list:
+    """Levels in Bambi's order: a categorical's own order, otherwise sorted."""
+    if isinstance(keys.dtype, pd.CategoricalDtype):
+        return [level for level in keys.cat.categories if (keys == level).any()]
+    return sorted(pd.unique(keys))
+
+
+def _check_not_constant(frame: pd.DataFrame, labels: list[str]) -> None:
+    constant = [label for label in labels if frame[label].std() == 0]
+    if constant:
+        raise ValueError(f"column(s) {constant} of the design are constant: no slope to estimate")
+
+
+@dataclass
+class _TermDesign:
+    term: GroupTerm
+    design: object  # formulae CommonEffectsMatrix
+    effects: pd.DataFrame
+    levels: list
+    index: np.ndarray
+    effect_dim: str
+
+    @property
+    def group(self) -> str:
+        return self.term.group
+
+
+@dataclass
+class _Design:
+    parsed: ParsedFormula
+    family: str
+    y: np.ndarray
+    trials: np.ndarray | None
+    common_design: object | None
+    common: pd.DataFrame | None
+    terms: list[_TermDesign] = field(default_factory=list)
+
+
+def _build_design(formula: str, data: pd.DataFrame, family: str) -> _Design:
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {sorted(FAMILIES)}, got {family!r}")
+    parsed = parse_formula(formula)
+    if (family == "binomial") != (parsed.trials is not None):
+        raise ValueError(
+            f"family {family!r} expects {FAMILIES[family]}; the formula's response is "
+            f"{formula.split('~')[0].strip()!r}"
+        )
+    group_columns = [col for term in parsed.terms for col in term.group.split(":")]
+    needed = list(dict.fromkeys(
+        [parsed.response] + ([parsed.trials] if parsed.trials else []) + group_columns))
+    missing = [col for col in needed if col not in data.columns]
+    if missing:
+        raise ValueError(f"column(s) {missing} not in the data; columns: {list(data.columns)}")
+    if data[needed].isna().any().any():
+        bad = [col for col in needed if data[col].isna().any()]
+        raise ValueError(f"missing values in {bad}: drop or fill them first")
+    y = data[parsed.response].to_numpy()
+    trials = None
+    if family == "gaussian" and not np.issubdtype(y.dtype, np.number):
+        raise ValueError(f"gaussian response {parsed.response!r} must be numeric")
+    if family == "bernoulli" and not np.isin(y, [0, 1]).all():
+        raise ValueError(f"bernoulli response {parsed.response!r} must be 0/1")
+    if family == "binomial":
+        trials = data[parsed.trials].to_numpy()
+        if (y < 0).any() or (y > trials).any():
+            raise ValueError(f"need 0 <= {parsed.response} <= {parsed.trials} in every row")
+
+    common_design = None
+    if parsed.common.strip() != "0":
+        common_design = _design(parsed.response, parsed.common, data)
+    common = None if common_design is None else common_design.as_dataframe()
+    several = len(parsed.terms) > 1
+    design = _Design(parsed, family, y, trials, common_design, common)
+    for term in parsed.terms:
+        effects_design = _design(parsed.response, term.effects, data)
+        if effects_design is None:
+            raise ValueError(f"the grouping term on '{term.group}' has no effects")
+        keys = _group_keys(data, term.group)
+        levels = _levels(keys)
+        if len(levels) < 2:
+            raise ValueError(f"grouping factor {term.group!r} has fewer than two levels")
+        index = pd.Categorical(keys, categories=levels).codes
+        effect_dim = f"effect_{term.group}" if several else "effect"
+        design.terms.append(_TermDesign(term, effects_design, effects_design.as_dataframe(),
+                                        levels, index, effect_dim))
+    return design
+
+
+@dataclass(frozen=True)
+class Priors:
+    """The priors of a :func:`correlated_effects_model`, one entry per parameter.
+
+    Attributes
+    ----------
+    intercept
+        ``(mu, sigma)`` of the Normal prior on the intercept of the *centred* design (as in Bambi
+        and brms), or None when the common part has no intercept or is not centred.
+    common
+        Normal ``(mu, sigma)`` per common coefficient (the intercept too when not centred).
+    centred
+        Whether the common predictors are centred (data-scaled defaults with an intercept).
+    group_sd
+        HalfNormal scale of each group-level sd: ``{group: {effect: scale}}``.
+    eta
+        LKJ shape of every correlated term's correlation matrix.
+    correlated
+        ``{group: True}`` for terms with an LKJ correlation.
+    sigma
+        ``("HalfStudentT", nu, scale)`` or ``("HalfNormal", scale)`` for the gaussian residual
+        sd; None for the other families.
+    """
+
+    intercept: tuple[float, float] | None
+    common: dict[str, tuple[float, float]]
+    centred: bool
+    group_sd: dict[str, dict[str, float]]
+    eta: float
+    correlated: dict[str, bool]
+    sigma: tuple | None
+
+    def table(self) -> pd.DataFrame:
+        """One row per parameter (brms's names) with its prior, as text."""
+        rows = []
+        if self.intercept is not None:
+            rows.append(("Intercept", f"Normal({_num(self.intercept[0])}, {_num(self.intercept[1])})",
+                         "at the predictors' means"))
+        for name, (mu, sigma) in self.common.items():
+            rows.append((f"b[{name}]", f"Normal({_num(mu)}, {_num(sigma)})", "common effect"))
+        for group, scales in self.group_sd.items():
+            for effect, scale in scales.items():
+                rows.append((f"sd_{group}[{effect}]", f"HalfNormal({_num(scale)})",
+                             f"{effect} sd across {group}"))
+            if self.correlated[group]:
+                rows.append((f"cor_{group}", f"LKJ({_num(self.eta)})",
+                             f"{group} correlations"))
+        if self.sigma is not None:
+            args = ", ".join(_num(value) for value in self.sigma[1:])
+            rows.append(("sigma", f"{self.sigma[0]}({args})", "residual sd"))
+        return pd.DataFrame(rows, columns=["parameter", "prior", "meaning"]).set_index("parameter")
+
+    def __str__(self) -> str:
+        return self.table().to_string()
+
+
+def _num(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _check_scale(name: str, value: float | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
+            or not value > 0:
+        raise ValueError(f"{name} must be a finite positive number, got {value!r}")
+
+
+def _priors(design: _Design, eta: float, sd_scale: float | None, common_scale: float | None,
+            sigma_scale: float | None) -> Priors:
+    for name, value in {"eta": eta, "sd_scale": sd_scale, "common_scale": common_scale,
+                        "sigma_scale": sigma_scale}.items():
+        _check_scale(name, value)
+    gaussian = design.family == "gaussian"
+    # Bambi's PriorScaler: the response's mean and sd for gaussian models, 0 and 1 otherwise.
+    y_mean, y_sd = (float(np.mean(design.y)), float(np.std(design.y))) if gaussian else (0.0, 1.0)
+    if gaussian and y_sd == 0:
+        raise ValueError(f"response {design.parsed.response!r} is constant: nothing to model")
+    common = design.common
+    has_intercept = common is not None and "Intercept" in common.columns
+    slopes = [] if common is None else [c for c in common.columns if c != "Intercept"]
+    common_priors: dict[str, tuple[float, float]] = {}
+    if common_scale is not None:
+        common_priors = {name: (0.0, float(common_scale)) for name in common.columns} \
+            if common is not None else {}
+    elif common is not None:
+        _check_not_constant(common, slopes)
+        for term_name, columns in _common_columns(design).items():
+            for name in columns:
+                if gaussian:
+                    sigma = PRIOR_SCALE * y_sd / float(np.std(common[name]))
+                elif _is_categorical(design.common_design, term_name):
+                    sigma = 1.0
+                else:
+                    sigma = 1.0 / float(np.std(common[name]))
+                common_priors[name] = (0.0, sigma)
+    # Bambi's intercept scale: 2.5 sd(y), widened by the slopes' prior sds times the predictors'
+    # means; the same scale for the sd of group-level intercepts.
+    slope_sigmas = np.array([common_priors[c][1] for c in slopes]) if common_scale is None \
+        and slopes else np.zeros(0)
+    x_means = common[slopes].mean().to_numpy() if slope_sigmas.size else np.zeros(0)
+    intercept_sigma = float(np.sqrt((PRIOR_SCALE * y_sd) ** 2 + np.sum(slope_sigmas**2 * x_means**2)))
+    intercept = None
+    centred = common_scale is None and has_intercept
+    if centred:
+        mu, sigma = (y_mean, intercept_sigma) if gaussian else (0.0, 1.5)
+        intercept = (mu, sigma)
+    group_sd: dict[str, dict[str, float]] = {}
+    for term in design.terms:
+        scales = {}
+        for name in term.effects.columns:
+            if sd_scale is not None:
+                scales[name] = float(sd_scale)
+            elif name == "Intercept":
+                scales[name] = intercept_sigma
+            else:
+                _check_not_constant(term.effects, [name])
+                scales[name] = PRIOR_SCALE * y_sd / float(np.std(term.effects[name]))
+        group_sd[term.group] = scales
+    correlated = {t.group: t.term.correlated and t.effects.shape[1] > 1 for t in design.terms}
+    sigma_prior = None
+    if gaussian:
+        sigma_prior = ("HalfNormal", float(sigma_scale)) if sigma_scale is not None \
+            else ("HalfStudentT", 4.0, y_sd)
+    return Priors(intercept, common_priors, centred, group_sd, float(eta), correlated, sigma_prior)
+
+
+def _common_columns(design: _Design) -> dict[str, list[str]]:
+    """Common design columns per formula term, the intercept left out."""
+    frame = design.common
+    out: dict[str, list[str]] = {}
+    for term_name, where in design.common_design.slices.items():
+        if term_name != "Intercept":
+            out[term_name] = list(frame.columns[where])
+    return out
+
+
+def _is_categorical(common_design, term_name: str) -> bool:
+    term = common_design.terms[term_name]
+    kinds = [getattr(c, "kind", None) for c in getattr(term, "components", [])]
+    return bool(kinds) and all(kind == "categoric" for kind in kinds)
+
+
+def model_priors(
+    formula: str,
+    data: pd.DataFrame,
+    family: str = "gaussian",
+    *,
+    eta: float = 1.0,
+    sd_scale: float | None = None,
+    common_scale: float | None = None,
+    sigma_scale: float | None = None,
+) -> Priors:
+    """The priors :func:`correlated_effects_model` uses with the same arguments.
+
+    Defaults (no scale given) are Bambi 0.21's default priors (``bambi.priors.scaler``), computed
+    from the data, with ``s_y`` the response's sd (1 for the logit families):
+
+    - common predictors centred, intercept of the centred design ~ Normal(mean(y), s), with
+      ``s = sqrt((2.5 s_y)^2 + sum_j sigma_j^2 mean(x_j)^2)`` (Normal(0, 1.5) for logit families);
+    - each common coefficient ~ Normal(0, 2.5 s_y / sd(x_j)); for logit families Normal(0, 1) for
+      categorical columns and Normal(0, 1 / sd(x_j)) for numeric ones;
+    - sd of group-level intercepts ~ HalfNormal(s), of a group-level slope on ``x`` ~
+      HalfNormal(2.5 s_y / sd(x));
+    - LKJ(``eta``) on each correlated term's correlation matrix;
+    - residual sd (gaussian) ~ HalfStudentT(4, s_y).
+
+    Explicit scales replace a whole class: ``common_scale`` puts Normal(0, common_scale) on every
+    common coefficient, the intercept included, in the uncentred design; ``sd_scale`` puts
+    HalfNormal(sd_scale) on every group-level sd; ``sigma_scale`` puts HalfNormal(sigma_scale) on
+    the residual sd. All three at 1 give the unit-scale priors the chapters teach with.
+
+    Raises
+    ------
+    ValueError
+        As :func:`correlated_effects_model`, and for a non-positive or non-finite scale or a
+        constant predictor or response.
+
+    Example
+    -------
+    >>> from helpers.data import aggregate_binomial, load_season_pass
+    >>> counts = aggregate_binomial(load_season_pass())
+    >>> priors = model_priors("p(bought, n) ~ 1 + promo + (1 + promo | channel)", counts,
+    ...                       family="binomial")
+    >>> priors.table()["prior"].tolist()[:3]
+    ['Normal(0, 1.5)', 'Normal(0, 1)', 'HalfNormal(2.55)']
+    """
+    design = _build_design(formula, data, family)
+    return _priors(design, eta, sd_scale, common_scale, sigma_scale)
 
 
 def correlated_effects_model(
@@ -121,46 +456,55 @@ def correlated_effects_model(
     family: str = "gaussian",
     *,
     eta: float = 1.0,
-    sd_scale: float = 1.0,
-    common_scale: float = 1.0,
-    sigma_scale: float = 1.0,
+    sd_scale: float | None = None,
+    common_scale: float | None = None,
+    sigma_scale: float | None = None,
+    centered: Sequence[str] = (),
 ) -> pm.Model:
     """Build a PyMC model with correlated group-level effects from an lme4-style formula.
 
-    ``y ~ common + (effects | group)`` with an LKJ prior on the correlation of the group
-    effects, in the non-centered form: each group's effects are ``L @ z`` with ``L`` the
-    Cholesky factor of their covariance and ``z`` standard normal.
+    ``y ~ common + (effects | group) + ...``: each grouping term with two or more effects gets
+    an LKJ prior on their correlation, in the non-centered form (each group's effects are
+    ``L @ z`` with ``L`` the Cholesky factor of their covariance and ``z`` standard normal);
+    terms with one effect, and ``||`` terms, get independent sds (``sd * z``).
 
-    Priors: Normal(0, ``common_scale``) on every common coefficient (intercept included),
-    HalfNormal(``sd_scale``) on each group-level sd, LKJ(``eta``) on their correlation
-    matrix and, for the gaussian family, HalfNormal(``sigma_scale``) on the residual sd.
+    Priors: see :func:`model_priors` (Bambi's data-scaled defaults unless scales are given);
+    print ``model_priors(...)`` with the same arguments to see them.
 
     Variables, named as in brms's output:
 
-    - ``b`` (dims ``common``): common (population-level) coefficients, if any;
+    - ``b`` (dims ``common``): common coefficients on the data's scale; with centred predictors
+      it is computed from ``Intercept`` (the centred design's intercept) and ``beta`` (dims
+      ``slope``), which are what the sampler draws;
     - ``sd_<group>`` (dims ``effect``): group-level sds;
-    - ``cor_<group>`` (dims ``effect, effect_bis``): their correlation matrix;
+    - ``cor_<group>`` (dims ``effect, effect_bis``): their correlation matrix (correlated terms);
     - ``r_<group>`` (dims ``<group>, effect``): each group's effects;
     - ``z_<group>``, ``chol_<group>``: the non-centered offsets and the Cholesky factor;
     - ``sigma`` (gaussian only); the observed variable is named after the response.
 
+    With several grouping terms the effect dims are ``effect_<group>`` (and
+    ``effect_<group>_bis``) so that each term has its own.
+
     Parameters
     ----------
     formula
-        E.g. ``"y ~ 1 + x + (1 + x | g)"`` or ``"p(bought, n) ~ 0 + (1 + promo | channel)"``.
+        E.g. ``"y ~ 1 + x + (1 + x | g)"``, ``"y ~ x + (1 + x | g) + (1 | h)"``,
+        ``"y ~ x + (1 | a/b)"``, ``"y ~ x + (1 + x || g)"`` or
+        ``"p(bought, n) ~ 0 + (1 + promo | channel)"``.
     data
         The data frame; categorical columns are coded as Bambi codes them (treatment coding,
         reference = first level).
     family
         ``"gaussian"``, ``"bernoulli"`` or ``"binomial"`` (with ``p(successes, trials)``).
+    eta, sd_scale, common_scale, sigma_scale
+        Prior settings, see :func:`model_priors`.
 
     Raises
     ------
     ValueError
         For an unsupported formula (see :func:`parse_formula`), an unknown family, a family
-        and response that do not match, a missing column, missing values, fewer than two
-        group-level effects (nothing to correlate) or fewer than two groups, or a
-        non-positive prior parameter.
+        and response that do not match, a missing column, missing values, a grouping factor
+        with fewer than two levels, or a bad prior setting.
 
     Example
     -------
@@ -171,85 +515,235 @@ def correlated_effects_model(
     >>> sorted(model.named_vars)
     ['bought', 'chol_channel', 'cor_channel', 'r_channel', 'sd_channel', 'z_channel']
     """
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {sorted(FAMILIES)}, got {family!r}")
-    for name, value in {"eta": eta, "sd_scale": sd_scale, "common_scale": common_scale,
-                        "sigma_scale": sigma_scale}.items():
-        if not value > 0:
-            raise ValueError(f"{name} must be positive, got {value!r}")
-    parsed = parse_formula(formula)
-    if (family == "binomial") != (parsed.trials is not None):
-        raise ValueError(
-            f"family {family!r} expects {FAMILIES[family]}; the formula's response is "
-            f"{formula.split('~')[0].strip()!r}"
-        )
-    needed = [parsed.response, parsed.group] + ([parsed.trials] if parsed.trials else [])
-    missing = [col for col in needed if col not in data.columns]
-    if missing:
-        raise ValueError(f"column(s) {missing} not in the data; columns: {list(data.columns)}")
-    if data[needed].isna().any().any():
-        raise ValueError(f"missing values in {needed}: drop or fill them first")
-    y = data[parsed.response].to_numpy()
-    if family == "bernoulli" and not np.isin(y, [0, 1]).all():
-        raise ValueError(f"bernoulli response {parsed.response!r} must be 0/1")
-    if family == "binomial":
-        trials = data[parsed.trials].to_numpy()
-        if (y < 0).any() or (y > trials).any():
-            raise ValueError(f"need 0 <= {parsed.response} <= {parsed.trials} in every row")
-
-    common = None if parsed.common.strip() == "0" else _matrix(parsed.response, parsed.common, data)
-    effects = _matrix(parsed.response, parsed.effects, data)
-    if effects is None or effects.shape[1] < 2:
-        raise ValueError(
-            f"'({parsed.effects} | {parsed.group})' has fewer than two group-level effects: "
-            "there is no correlation to estimate (use Bambi's '(1 | g)')"
-        )
-    group_values = data[parsed.group]
-    if isinstance(group_values.dtype, pd.CategoricalDtype):
-        levels = [lvl for lvl in group_values.cat.categories if (group_values == lvl).any()]
-    else:
-        levels = sorted(pd.unique(group_values))
-    if len(levels) < 2:
-        raise ValueError(f"grouping factor {parsed.group!r} has fewer than two levels")
-    group_idx = pd.Categorical(group_values, categories=levels).codes
-    k = effects.shape[1]
-    g = parsed.group
-
-    coords = {
-        g: tuple(str(level) for level in levels),
-        "effect": tuple(effects.columns),
-        "effect_bis": tuple(effects.columns),
-        "obs": tuple(range(len(data))),
-    }
+    design = _build_design(formula, data, family)
+    priors = _priors(design, eta, sd_scale, common_scale, sigma_scale)
+    if isinstance(centered, str):
+        centered = (centered,)
+    unknown = sorted(set(centered) - {term.group for term in design.terms})
+    if unknown:
+        raise ValueError(f"centered names {unknown}, not grouping factors of {formula!r}: "
+                         f"choose from {[term.group for term in design.terms]}")
+    coords: dict[str, tuple] = {"obs": tuple(range(len(data)))}
+    for term in design.terms:
+        coords[term.group] = tuple(str(level) for level in term.levels)
+        coords[term.effect_dim] = tuple(term.effects.columns)
+        if priors.correlated[term.group]:
+            coords[f"{term.effect_dim}_bis"] = tuple(term.effects.columns)
+    common = design.common
     if common is not None:
         coords["common"] = tuple(common.columns)
+        if priors.centred and common.shape[1] > 1:
+            coords["slope"] = tuple(common.columns[1:])
     with pm.Model(coords=coords) as model:
+        linear = 0.0
+        for term in design.terms:
+            linear = linear + _group_effects(term, priors, term.group in centered)
+        if common is not None:
+            linear = linear + _common_effects(common, priors)
+        y, trials = design.y, design.trials
+        if family == "gaussian":
+            if priors.sigma[0] == "HalfNormal":
+                sigma = pm.HalfNormal("sigma", priors.sigma[1])
+            else:
+                sigma = pm.HalfStudentT("sigma", nu=priors.sigma[1], sigma=priors.sigma[2])
+            pm.Normal(design.parsed.response, linear, sigma, observed=y, dims="obs")
+        elif family == "bernoulli":
+            pm.Bernoulli(design.parsed.response, logit_p=linear, observed=y, dims="obs")
+        else:
+            pm.Binomial(design.parsed.response, n=trials, logit_p=linear, observed=y, dims="obs")
+    return model
+
+
+def _group_effects(term: _TermDesign, priors: Priors, centered: bool):
+    """Register one grouping term's variables; return its part of the linear predictor."""
+    g, dim = term.group, term.effect_dim
+    scales = np.array(list(priors.group_sd[g].values()))
+    k = len(scales)
+    if priors.correlated[g]:
         packed = pm.LKJCholeskyCov(
-            f"chol_{g}", n=k, eta=eta, sd_dist=pm.HalfNormal.dist(sd_scale, shape=k),
+            f"chol_{g}", n=k, eta=priors.eta, sd_dist=pm.HalfNormal.dist(scales, shape=k),
             compute_corr=False,
         )
         chol = pm.math.expand_packed_triangular(k, packed, lower=True)
         # Products written as elementwise sums: no BLAS call, so no BLAS warning or C build.
         cov = (chol[:, None, :] * chol[None, :, :]).sum(axis=-1)
         stds = pm.math.sqrt((chol**2).sum(axis=-1))
-        pm.Deterministic(f"sd_{g}", stds, dims="effect")
-        pm.Deterministic(f"cor_{g}", cov / (stds[:, None] * stds[None, :]),
-                         dims=("effect", "effect_bis"))
-        z = pm.Normal(f"z_{g}", 0.0, 1.0, dims=(g, "effect"))
-        # r[j] = L @ z[j] for each group j, computed without a transpose (r_{g} is stored as
-        # computed; a transposed view came back scrambled from the compiled function).
-        r = pm.Deterministic(
-            f"r_{g}", (z[:, None, :] * chol[None, :, :]).sum(axis=-1), dims=(g, "effect")
-        )
-        linear = (r[group_idx] * effects.to_numpy()).sum(axis=1)
-        if common is not None:
-            b = pm.Normal("b", 0.0, common_scale, dims="common")
-            linear = linear + (common.to_numpy() * b[None, :]).sum(axis=1)
-        if family == "gaussian":
-            sigma = pm.HalfNormal("sigma", sigma_scale)
-            pm.Normal(parsed.response, linear, sigma, observed=y, dims="obs")
-        elif family == "bernoulli":
-            pm.Bernoulli(parsed.response, logit_p=linear, observed=y, dims="obs")
+        pm.Deterministic(f"sd_{g}", stds, dims=dim)
+        pm.Deterministic(f"cor_{g}", cov / (stds[:, None] * stds[None, :]), dims=(dim, f"{dim}_bis"))
+        if centered:
+            r = pm.MvNormal(f"r_{g}", mu=np.zeros(k), chol=chol, dims=(g, dim))
         else:
-            pm.Binomial(parsed.response, n=trials, logit_p=linear, observed=y, dims="obs")
-    return model
+            z = pm.Normal(f"z_{g}", 0.0, 1.0, dims=(g, dim))
+            # r[j] = L @ z[j] for each group j, computed without a transpose (r_{g} is stored as
+            # computed; a transposed view came back scrambled from the compiled function).
+            r = pm.Deterministic(f"r_{g}", (z[:, None, :] * chol[None, :, :]).sum(axis=-1),
+                                 dims=(g, dim))
+    else:
+        sd = pm.HalfNormal(f"sd_{g}", scales, dims=dim)
+        if centered:
+            r = pm.Normal(f"r_{g}", 0.0, sd[None, :], dims=(g, dim))
+        else:
+            z = pm.Normal(f"z_{g}", 0.0, 1.0, dims=(g, dim))
+            r = pm.Deterministic(f"r_{g}", z * sd[None, :], dims=(g, dim))
+    return (r[term.index] * term.effects.to_numpy()).sum(axis=1)
+
+
+def _common_effects(common: pd.DataFrame, priors: Priors):
+    """Register the common coefficients; return their part of the linear predictor."""
+    if not priors.centred:
+        mu = np.array([priors.common[c][0] for c in common.columns])
+        sigma = np.array([priors.common[c][1] for c in common.columns])
+        b = pm.Normal("b", mu, sigma, dims="common")
+        return (common.to_numpy() * b[None, :]).sum(axis=1)
+    if common.columns[0] != "Intercept":
+        raise ValueError("the intercept must be the first common column")  # formulae's order
+    slopes = list(common.columns[1:])
+    intercept = pm.Normal("Intercept", *priors.intercept)
+    if not slopes:
+        pm.Deterministic("b", intercept[None], dims="common")
+        return intercept
+    x = common[slopes].to_numpy()
+    x_mean = x.mean(axis=0)
+    beta = pm.Normal("beta", 0.0, np.array([priors.common[c][1] for c in slopes]), dims="slope")
+    b0 = intercept - (beta * x_mean).sum()
+    pm.Deterministic("b", pm.math.concatenate([b0[None], beta]), dims="common")
+    return intercept + ((x - x_mean) * beta[None, :]).sum(axis=1)
+
+
+def predict(
+    idata,
+    formula: str,
+    data: pd.DataFrame,
+    new_data: pd.DataFrame | None = None,
+    *,
+    family: str = "gaussian",
+    kind: str = "mean",
+    sample_new_groups: bool = False,
+    random_seed: int | None = None,
+) -> xr.DataArray:
+    """Predictions of a fitted :func:`correlated_effects_model`, as Bambi's ``predict`` gives them.
+
+    Parameters
+    ----------
+    idata
+        The fit's DataTree (its ``posterior`` group is used).
+    formula, data, family
+        The formula, training data and family the model was built with.
+    new_data
+        Rows to predict (default: the training data). Group levels seen in training use their
+        fitted effects; other levels are *new groups*.
+    kind
+        ``"mean"``: the expected value (``mu`` for gaussian, probability ``p`` for the logit
+        families); ``"response"``: posterior predictive draws (binomial needs the trials column).
+    sample_new_groups
+        Draw each new group's effects from the fitted population, per posterior draw
+        (Normal(0, covariance) from the sds and LKJ correlation, or independent sds); when
+        False (Bambi's default) a new level is an error.
+    random_seed
+        Seed for new-group effects and predictive draws.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(chain, draw, obs)``, one ``obs`` per row of ``new_data`` in order; named ``mu``,
+        ``p`` or after the response.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``kind``, a missing column, an unknown level of a common categorical
+        predictor, or a new group level without ``sample_new_groups=True``.
+
+    Example
+    -------
+    >>> import numpy as np, pandas as pd, pymc as pm
+    >>> from helpers.sampling import sample_kwargs
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"g": np.repeat(list("abcd"), 5), "x": rng.normal(size=20)})
+    >>> df["y"] = 100 + 10 * df["x"] + rng.normal(size=20)
+    >>> with correlated_effects_model("y ~ 1 + x + (1 | g)", df):  # doctest: +SKIP
+    ...     idata = pm.sample(**sample_kwargs())
+    >>> new = pd.DataFrame({"g": ["a", "new"], "x": [0.0, 1.0]})
+    >>> predict(idata, "y ~ 1 + x + (1 | g)", df, new, sample_new_groups=True)  # doctest: +SKIP
+    """
+    if kind not in ("mean", "response"):
+        raise ValueError(f"kind must be 'mean' or 'response', got {kind!r}")
+    design = _build_design(formula, data, family)
+    new_data = data if new_data is None else new_data
+    posterior = idata["posterior"]
+    rng = np.random.default_rng(random_seed)
+    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    linear = np.zeros((n_chain, n_draw, len(new_data)))
+    if design.common is not None:
+        x = _new_matrix(design.common_design, new_data, design.parsed.common)
+        linear += np.einsum("cdk,nk->cdn", posterior["b"].to_numpy(), x)
+    for term in design.terms:
+        linear += _new_group_part(term, posterior, new_data, sample_new_groups, rng)
+    response = design.parsed.response
+    if family == "gaussian":
+        mean, name = linear, "mu"
+    else:
+        mean, name = special.expit(linear), "p"
+    if kind == "response":
+        name = response
+        if family == "gaussian":
+            sigma = posterior["sigma"].to_numpy()[..., None]
+            mean = rng.normal(mean, sigma)
+        elif family == "bernoulli":
+            mean = rng.binomial(1, mean)
+        else:
+            if design.parsed.trials not in new_data.columns:
+                raise ValueError(f"column {design.parsed.trials!r} (trials) not in new_data")
+            mean = rng.binomial(new_data[design.parsed.trials].to_numpy(), mean)
+    return xr.DataArray(
+        mean, dims=("chain", "draw", "obs"), name=name,
+        coords={"chain": posterior["chain"].to_numpy(), "draw": posterior["draw"].to_numpy(),
+                "obs": np.arange(len(new_data))},
+    )
+
+
+def _new_matrix(design, new_data: pd.DataFrame, terms: str) -> np.ndarray:
+    try:
+        frame = design.evaluate_new_data(new_data).as_dataframe()
+    except Exception as error:  # formulae: unknown level (ValueError), missing column (KeyError...)
+        raise ValueError(f"cannot evaluate '{terms}' on new_data: {error}") from error
+    if len(frame) != len(new_data):
+        raise ValueError(f"missing values in new_data for '{terms}': drop or fill them")
+    return frame.to_numpy()
+
+
+def _new_group_part(term: _TermDesign, posterior, new_data: pd.DataFrame,
+                    sample_new_groups: bool, rng: np.random.Generator) -> np.ndarray:
+    """One grouping term's part of the linear predictor, shape (chain, draw, row)."""
+    g = term.group
+    columns = g.split(":")
+    missing = [c for c in columns if c not in new_data.columns]
+    if missing:
+        raise ValueError(f"column(s) {missing} (grouping factor {g!r}) not in new_data")
+    z = _new_matrix(term.design, new_data, term.term.effects)
+    keys = _group_keys(new_data, g).astype(object).to_numpy()
+    known = {str(level): i for i, level in enumerate(term.levels)}
+    keys = np.array([str(key) for key in keys], dtype=object)
+    new_levels = sorted(set(keys) - set(known))
+    if new_levels and not sample_new_groups:
+        raise ValueError(
+            f"level(s) {new_levels[:5]} of {g!r} were not in the training data: pass "
+            "sample_new_groups=True to draw their effects from the fitted population"
+        )
+    r = posterior[f"r_{g}"].transpose("chain", "draw", g, term.effect_dim).to_numpy()
+    if new_levels:
+        n_chain, n_draw, _, k = r.shape
+        sd = posterior[f"sd_{g}"].transpose("chain", "draw", term.effect_dim).to_numpy()
+        white = rng.standard_normal((n_chain, n_draw, len(new_levels), k))
+        if f"cor_{g}" in posterior:
+            cor = posterior[f"cor_{g}"].transpose(
+                "chain", "draw", term.effect_dim, f"{term.effect_dim}_bis").to_numpy()
+            cov = sd[..., :, None] * cor * sd[..., None, :]
+            chol = np.linalg.cholesky(cov + 1e-12 * np.eye(k))
+            drawn = np.einsum("cdij,cdnj->cdni", chol, white)
+        else:
+            drawn = white * sd[..., None, :]
+        r = np.concatenate([r, drawn], axis=2)
+        known |= {level: len(term.levels) + i for i, level in enumerate(new_levels)}
+    index = np.array([known[key] for key in keys], dtype=int)
+    return np.einsum("cdnk,nk->cdn", r[:, :, index, :], z)

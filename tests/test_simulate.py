@@ -241,3 +241,54 @@ def test_panel_truth_follows_the_parameters():
 def test_bad_panel_parameters_are_named(field, value):
     with pytest.raises(ValueError, match=field):
         PanelParams(**{field: value})
+
+
+# --- simulate_reaction_times ----------------------------------------------------------------------
+
+
+def test_reaction_times_shape_crossing_and_truth():
+    from helpers.simulate import simulate_reaction_times
+
+    sim = simulate_reaction_times(n_subjects=40, n_days=10, n_stimuli=8, seed=3)
+    data = sim.data
+    assert len(data) == 400 and list(data.columns) == ["subject", "stimulus", "days", "reaction"]
+    assert (data.groupby("subject", observed=True)["days"].apply(sorted).map(list)
+            == [list(map(float, range(10)))] * 40).all()
+    # crossed: subjects meet several stimulus sets, and sets several subjects
+    assert data.groupby("subject", observed=True)["stimulus"].nunique().min() > 1
+    assert data.groupby("stimulus", observed=True)["subject"].nunique().min() > 1
+    # the truth generated the data: residuals around the subjects' lines and stimulus offsets
+    merged = data.merge(sim.subjects, on="subject").merge(sim.stimuli, on="stimulus")
+    residual = merged["reaction"] - merged["intercept"] - merged["slope"] * merged["days"] \
+        - merged["offset"]
+    assert abs(residual.std() - sim.params["sigma"]) < 0.15 * sim.params["sigma"]
+
+
+def test_reaction_times_scales_multiply_the_units():
+    from helpers.simulate import simulate_reaction_times
+
+    base = simulate_reaction_times(n_subjects=5, seed=4)
+    scaled = simulate_reaction_times(n_subjects=5, seed=4, y_scale=1e3, x_scale=24.0)
+    np.testing.assert_allclose(scaled.data["reaction"], 1e3 * base.data["reaction"])
+    np.testing.assert_allclose(scaled.data["days"], 24 * base.data["days"])
+    assert scaled.params["slope"] == pytest.approx(base.params["slope"] * 1e3 / 24)
+    np.testing.assert_allclose(scaled.subjects["slope"], base.subjects["slope"] * 1e3 / 24)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_subjects": 1}, "n_subjects must be a whole number >= 2"),
+        ({"n_days": 1.5}, "n_days must be a whole number"),
+        ({"n_stimuli": 0}, "n_stimuli"),
+        ({"sd_slope": 0.0}, "sd_slope must be a finite number > 0"),
+        ({"y_scale": float("inf")}, "y_scale"),
+        ({"corr": 1.0}, "corr must lie strictly between -1 and 1"),
+        ({"intercept": float("nan")}, "intercept must be a finite number"),
+    ],
+)
+def test_reaction_times_bad_parameters(kwargs, message):
+    from helpers.simulate import simulate_reaction_times
+
+    with pytest.raises(ValueError, match=message):
+        simulate_reaction_times(**kwargs)
