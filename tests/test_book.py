@@ -171,8 +171,8 @@ def test_learners_edition_has_the_exercises_but_no_solutions(learners_site, buil
 def test_appendix_pages(built_site):
     pages = {p.stem: (built_site / p.relative_to(ROOT).with_suffix(".html")).read_text()
              for p in appendix_files()}
-    assert set(pages) == {"workshop", "translation", "glossary", "performance", "status",
-                          "references"}
+    assert set(pages) == {"workshop", "translation", "own_data", "glossary", "performance",
+                          "status", "references"}
     text = {name: re.sub(r"<[^>]+>", " ", html) for name, html in pages.items()}
     for day in ("Half day", "Full day", "Two days"):
         assert day in text["workshop"]
@@ -185,6 +185,8 @@ def test_appendix_pages(built_site):
                  "Mundlak correction", "Log-odds"):
         assert term in text["glossary"], term
     assert pages["translation"].count("tab-set") >= 7
+    for name in ("model_priors", "sample_new_groups", "HalfStudentT", "(1 | stimulus)"):
+        assert name in text["own_data"], name
     for backend in ("pymc-default", "pymc-cvm", "nutpie", "numpyro"):  # the benchmark table
         assert f"<td><p>{backend}</p></td>" in pages["performance"] or backend in text["performance"]
     assert "cores" in text["performance"] and "Targets" in text["performance"]
