@@ -40,6 +40,8 @@ def glue(name: str, value: Any, display: bool = False) -> None:
 
     NumPy scalars are converted to Python numbers first so that format specs work.
     Outside a Jupyter kernel (e.g. in a plain script) this is a no-op apart from validation.
+    Without myst-nb (a downloaded notebook in plain Jupyter or Colab, where the numbers are
+    already written into the text) it only shows ``value`` when ``display`` is true.
 
     Raises
     ------
@@ -52,6 +54,14 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     """
     if not name.isidentifier():
         raise ValueError(f"glue name {name!r} must be a valid Python identifier")
-    from myst_nb import glue as _glue
-
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:  # not building the book: nothing to glue into
+        if display:
+            try:
+                from IPython.display import display as _display
+            except ImportError:  # a plain Python script
+                _display = print
+            _display(as_builtin(value))
+        return
     _glue(name, as_builtin(value), display=display)

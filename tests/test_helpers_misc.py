@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import arviz as az
 import matplotlib as mpl
 import numpy as np
@@ -71,3 +73,11 @@ def test_as_builtin_converts_numpy_scalars():
 def test_glue_rejects_bad_names():
     with pytest.raises(ValueError, match="'log odds'"):
         glue("log odds", 1.0)
+
+
+def test_glue_works_without_myst_nb(monkeypatch, capsys):
+    """A downloaded notebook runs where myst-nb is not installed (plain Jupyter, Colab)."""
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # `import myst_nb` now raises ImportError
+    glue("hidden", np.float64(0.25))
+    glue("shown", np.float64(0.5), display=True)
+    assert capsys.readouterr().out.strip() == "0.5"
