@@ -1,11 +1,15 @@
 """Sphinx extension for the book's website: notebook downloads and the learners' edition.
 
-**Notebook downloads.** After an HTML build, every executed chapter is written to
-``_notebooks/<chapter>.ipynb`` with its outputs, and each chapter page links to it, so a reader
-can open it in Jupyter or upload it to Colab. The notebook's first cell makes it run anywhere:
+**Notebook downloads.** After an HTML build, every executed chapter that can run outside the
+repository is written to ``_notebooks/<chapter>.ipynb`` with its outputs, next to
+``_notebooks/book_files.zip`` (the learners' helpers and the data), and each chapter page links to
+both, so a reader can open it in Jupyter or upload it to Colab. The markdown is rendered for
+plain Jupyter: glued numbers written in from the executed run, substitutions filled in,
+admonitions and exercises as quoted blocks, cross-references as text or links to the sibling
+notebooks, citations as "Author (Year)". The notebook's short first cell makes it run anywhere:
 in the book's environment it does nothing; elsewhere it installs the tested packages with pip and
-unpacks the book's ``helpers`` package and ``data`` folder, which the cell carries inside itself
-(nothing is fetched but the pip packages).
+unpacks ``book_files.zip``. Pages whose front matter says ``notebook_download: false`` (they read
+the repository's own files) are not offered.
 
 **Buttons from one setting.** ``repository: url:`` in ``_config.yml`` is the only switch: when
 it names the book's repository, every page gets the repository, issues, edit and launch (Binder,
@@ -16,7 +20,7 @@ not gated ones (``solution-start`` / ``solution-end``), which the book uses so t
 hold executed code; with it, the build fails on the orphaned end marker. With
 ``learners_edition: true`` (set by ``make learners``) this extension instead removes the merged
 solution nodes after sphinx-exercise has gathered each gated solution into one node, and leaves
-the solution cells out of the downloadable notebooks.
+the solutions out of the downloadable notebooks (the exercises stay).
 
 Example
 -------
@@ -32,9 +36,9 @@ True
 
 from __future__ import annotations
 
-import base64
-import io
+import re
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,7 @@ import jupytext
 import nbformat
 from docutils import nodes
 from jupyter_cache import get_cache
+from myst_nb.core.variables import format_plain_text
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx_exercise.nodes import solution_node
@@ -107,59 +112,308 @@ class RemoveSolutions(SphinxTransform):
             node.parent.remove(node)
 
 
-def without_solutions(cells: list) -> list:
-    """The cells outside every ``solution-start`` ... ``solution-end`` pair."""
+#: A gated solution's opening and closing markers, as they appear in a markdown cell.
+SOLUTION_MARKER = re.compile(
+    r"^```\{solution-(?P<kind>start|end)\}[ \t]*(?P<label>\S*)[ \t]*\n(?::[\w-]+:.*\n)*```[ \t]*$",
+    re.MULTILINE)
+
+
+def _source(cell) -> str:
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
+def split_solutions(cells: list, keep: bool) -> list:
+    """The cells with each gated solution kept (markers replaced) or left out (``keep=False``).
+
+    A solution's markers often share a markdown cell with the exercise before it and the text
+    after it, so the markers are cut out of the text and the rest of the cell is kept. With
+    ``keep=True`` the opening marker becomes a "**Solution**" line and the closing one goes.
+    """
     kept, inside = [], False
     for cell in cells:
-        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and "{solution-start}" in source:
-            inside = True
-        elif cell["cell_type"] == "markdown" and "{solution-end}" in source:
-            inside = False
-        elif not inside:
-            kept.append(cell)
+        if cell["cell_type"] != "markdown":
+            if keep or not inside:
+                kept.append(cell)
+            continue
+        source, pieces, position = _source(cell), [], 0
+        for marker in SOLUTION_MARKER.finditer(source):
+            if keep or not inside:
+                pieces.append(source[position:marker.start()])
+            if keep and marker["kind"] == "start":
+                pieces.append(f"**Solution {{solution}}`{marker['label']}`**")
+            inside, position = marker["kind"] == "start", marker.end()
+        if keep or not inside:
+            pieces.append(source[position:])
+        text = re.sub(r"\n{3,}", "\n\n", "".join(pieces)).strip()
+        if text:
+            kept.append(nbformat.from_dict({**cell, "source": text}))
     return kept
 
 
-def bundle() -> str:
-    """The ``helpers`` package and the ``data`` folder as a base64-encoded zip."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted((ROOT / "helpers").glob("*.py")) + sorted((ROOT / "data").iterdir()):
-            if path.is_file():
-                archive.write(path, path.relative_to(ROOT).as_posix())
-    return base64.b64encode(buffer.getvalue()).decode()
+def without_solutions(cells: list) -> list:
+    """The cells outside every ``solution-start`` ... ``solution-end`` pair."""
+    return split_solutions(cells, keep=False)
 
 
-def setup_cell_source(requirements: Path = ROOT / "requirements.txt") -> str:
+@dataclass
+class Context:
+    """What the markdown of one downloaded notebook refers to, from the build.
+
+    ``glued``: the glued values (their ``text/plain``) of the executed chapter;
+    ``substitutions``: its front matter's ``myst: substitutions:``; ``titles``: page titles by
+    page name; ``offered``: the pages downloadable as notebooks; ``labels``: cross-reference
+    targets (section titles) by label; ``citations``: "Author (Year)" parts by BibTeX key;
+    ``chapter``: the chapter's number ("7", or "" for unnumbered pages) and ``exercises`` its
+    exercises' numbers by label ("7.1", ...), as the website numbers them.
+    """
+
+    glued: dict[str, str] = field(default_factory=dict)
+    substitutions: dict[str, Any] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    offered: set[str] = field(default_factory=set)
+    labels: dict[str, str] = field(default_factory=dict)
+    citations: dict[str, tuple[str, str]] = field(default_factory=dict)
+    exercises: dict[str, str] = field(default_factory=dict)
+    chapter: str = ""
+
+
+ROLE = re.compile(r"\{(?P<role>[a-z]+(?::[a-z]+)?)\}`(?P<text>[^`]*)`")
+SUBSTITUTION = re.compile(r"\{\{\s*(?P<name>\w+)\s*\}\}")
+DIRECTIVE_OPEN = re.compile(r"^(?P<fence>:{3,})\{(?P<name>[\w-]+)\}[ \t]*(?P<argument>.*)$")
+OPTION = re.compile(r"^:[\w-]+:")
+TARGET = re.compile(r"^\([\w-]+\)=[ \t]*$")
+#: Directives shown as a quoted block with a bold title in plain Jupyter.
+QUOTED = {"admonition": None, "note": "Note", "warning": "Warning", "important": "Important",
+          "tip": "Tip", "exercise": "Exercise"}
+
+
+def render_role(role: str, text: str, context: Context) -> str:
+    """One MyST role as the plain markdown a reader sees in Jupyter or Colab.
+
+    Example
+    -------
+    >>> context = Context(glued={"share": "0.4567"}, titles={"log_odds": "Log-odds"},
+    ...                   offered={"log_odds"}, citations={"gelman": ("Gelman and Hill", "2007")})
+    >>> render_role("glue:text", "share:.1%", context), render_role("doc", "log_odds", context)
+    ('45.7%', '[Log-odds](log_odds.ipynb)')
+    >>> render_role("cite:t", "gelman", context), render_role("term", "ESS <Effective>", context)
+    ('Gelman and Hill (2007)', 'ESS')
+    """
+    explicit = re.fullmatch(r"(?P<title>.*?)\s*<(?P<target>[^<>]+)>", text, re.DOTALL)
+    title, target = (explicit["title"], explicit["target"]) if explicit else (None, text)
+    if role == "glue:text":
+        name, _, spec = target.rpartition(":") if ":" in target else (target, "", "")
+        if name not in context.glued:
+            raise KeyError(f"glue:text refers to {name!r}, which the chapter does not glue")
+        return format_plain_text(context.glued[name], spec or "s")
+    if role == "doc":
+        page = target.rsplit("/", 1)[-1]
+        label = title or context.titles.get(page, page)
+        return f"[{label}]({page}.ipynb)" if page in context.offered else f"*{label}*"
+    if role == "ref":
+        if target in context.exercises:
+            return title or f"Exercise {context.exercises[target]}"
+        return title or context.labels.get(target, target)
+    if role == "solution":
+        return f"to Exercise {context.exercises[target]}" if target in context.exercises else ""
+    if role in ("cite:t", "cite:p"):
+        parts = [context.citations.get(key.strip(), (key.strip(), "")) for key in target.split(",")]
+        if role == "cite:t":
+            return "; ".join(f"{who} ({year})" for who, year in parts)
+        return "(" + "; ".join(f"{who} {year}".strip() for who, year in parts) + ")"
+    if role in ("term", "abbr"):
+        return title or target
+    raise ValueError(f"no plain-markdown rendering for the role {{{role}}}`{text}`")
+
+
+def render_markdown(source: str, context: Context) -> str:
+    r"""A markdown cell's MyST as plain markdown: roles and substitutions filled in, admonitions
+    and exercises as quoted blocks, label targets removed.
+
+    Example
+    -------
+    >>> text = ":::{admonition} Overview\n:class: tip\n\n**Teaching:** {{ teaching }} min\n:::"
+    >>> print(render_markdown(text, Context(substitutions={"teaching": 30})))
+    > **Overview**
+    >
+    > **Teaching:** 30 min
+    """
+    lines, open_fences = [], []  # (quote depth or None for a block's end, text)
+    heading = None  # index of the bold title of a block whose options are still being read
+    for line in source.splitlines():
+        opening = DIRECTIVE_OPEN.match(line)
+        if opening:
+            name, argument = opening["name"], opening["argument"].strip()
+            if name not in QUOTED:
+                raise ValueError(f"no plain-markdown rendering for the directive {{{name}}}")
+            open_fences.append(opening["fence"])
+            title = "Exercise" if name == "exercise" else argument or QUOTED[name]
+            heading = len(lines)
+            lines += [(len(open_fences), f"**{title}**"), (len(open_fences), "")]
+            continue
+        if heading is not None and OPTION.match(line):
+            label = re.match(r"^:label:\s*(\S+)", line)
+            if label and lines[heading][1] == "**Exercise**" and label[1] in context.exercises:
+                lines[heading] = (lines[heading][0], f"**Exercise {context.exercises[label[1]]}**")
+            continue
+        heading = None
+        if open_fences and line.strip() == open_fences[-1]:
+            open_fences.pop()
+            lines.append((None, ""))
+        elif not TARGET.match(line):
+            lines.append((len(open_fences), line))
+    rendered = []
+    for depth, line in lines:
+        if depth is None:  # a closed block: a blank line ends the quote
+            rendered.append("")
+            continue
+        line = ("> " * depth + line).rstrip() if depth else line
+        if not (rendered and line == rendered[-1] and not line.strip("> ")):  # one blank line
+            rendered.append(line)
+    text = "\n".join(rendered)
+    text = ROLE.sub(lambda m: render_role(m["role"], m["text"], context), text)
+    text = SUBSTITUTION.sub(lambda m: str(context.substitutions.get(m["name"], m[0])), text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def exercise_numbers(cells: list, chapter: str = "") -> dict[str, str]:
+    """Each exercise label of a chapter and its number as the website shows it ("7.1", "7.2",
+    ... in chapter 7; "1", "2", ... on an unnumbered page)."""
+    text = "\n".join(_source(c) for c in cells if c["cell_type"] == "markdown")
+    labels = re.findall(r"^:{3,}\{exercise\}.*\n(?::[\w-]+:.*\n)*?:label:\s*(\S+)", text, re.M)
+    return {label: f"{chapter}.{n}" if chapter else str(n) for n, label in enumerate(labels, 1)}
+
+
+def glued_values(cells: list) -> dict[str, str]:
+    """The ``text/plain`` of every value a chapter glued (myst-nb's ``scrapbook`` outputs)."""
+    glued = {}
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            record = output.get("metadata", {}).get("scrapbook")
+            if record:
+                prefix = record.get("mime_prefix", "")
+                glued[record["name"]] = output["data"][f"{prefix}text/plain"]
+    return glued
+
+
+def without_glue_records(cell):
+    """A code cell without its hidden glue outputs (the numbers are in the text already)."""
+    if cell["cell_type"] == "code":
+        cell["outputs"] = [o for o in cell.get("outputs", [])
+                           if not o.get("metadata", {}).get("scrapbook", {}).get("mime_prefix")]
+    return cell
+
+
+def for_download(notebook: nbformat.NotebookNode, context: Context, solutions: bool) -> None:
+    """Turn an executed chapter into a notebook that reads well outside the book (in place)."""
+    context.glued = glued_values(notebook.cells)
+    context.substitutions = notebook.metadata.get("myst", {}).get("substitutions", {})
+    context.exercises = exercise_numbers(notebook.cells, context.chapter)
+    cells = split_solutions(notebook.cells, keep=solutions)
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = render_markdown(_source(cell), context)
+        else:
+            without_glue_records(cell)
+    notebook.cells = [c for c in cells if c["cell_type"] != "markdown" or c["source"]]
+
+
+def citations(bibfiles: list[Path]) -> dict[str, tuple[str, str]]:
+    """"Author", "Author and Author" or "Author et al." and the year of every BibTeX entry."""
+    from pybtex.database import parse_file
+
+    found = {}
+    for bibfile in bibfiles:
+        for key, entry in parse_file(str(bibfile)).entries.items():
+            people = entry.persons.get("author") or entry.persons.get("editor") or []
+            names = [" ".join(p.last_names).replace("{", "").replace("}", "") for p in people]
+            who = (names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2
+                   else f"{names[0]} et al." if names else entry.fields.get("title", key))
+            found[key] = (who, entry.fields.get("year", ""))
+    return found
+
+
+BOOK_FILES = "book_files.zip"
+#: Build code, not needed to run a chapter: left out of the download.
+BUILD_ONLY = ("site.py", "workshop.py")
+
+
+def book_files(target: Path) -> Path:
+    """Write the zip a downloaded notebook unpacks: the learners' helpers and the data."""
+    paths = [p for p in sorted((ROOT / "helpers").glob("*.py")) if p.name not in BUILD_ONLY]
+    paths += [p for p in sorted((ROOT / "data").iterdir()) if p.is_file()]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in paths + [ROOT / "requirements.txt"]:
+            info = zipfile.ZipInfo(path.relative_to(ROOT).as_posix(), date_time=(2026, 1, 1, 0, 0, 0))
+            archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+    return target
+
+
+def setup_cell_source(requirements: Path = ROOT / "requirements.txt", base_url: str = "") -> str:
     """The first cell of every downloaded notebook (a no-op where ``helpers`` imports).
+
+    Elsewhere it installs the pinned run-time packages and unpacks ``book_files.zip`` (the
+    helpers and the data), which it finds next to the notebook or, on a published site
+    (``base_url``), downloads from beside it.
 
     Example
     -------
     >>> source = setup_cell_source()
-    >>> source.startswith(SETUP_MARKER) and "bambi==0.21.0" in source
+    >>> source.startswith(SETUP_MARKER) and '"bambi==0.21.0"' in source
     True
     """
     pins = parse_requirements(requirements.read_text().splitlines())
-    packages = ", ".join(f'"{name}=={pins[name]}"' for name in RUNTIME if name in pins)
+    packages = ",\n    ".join(
+        ", ".join(f'"{name}=={pins[name]}"' for name in RUNTIME[i:i + 4] if name in pins)
+        for i in range(0, len(RUNTIME), 4))
+    url = f"{base_url.rstrip('/')}/{NOTEBOOKS}/{BOOK_FILES}" if base_url else ""
     return f'''{SETUP_MARKER}
-# (Colab, another folder). In the book's environment `helpers` imports and nothing happens;
-# elsewhere this installs the tested packages and unpacks the book's helpers and data here.
-import importlib.util
+# (plain Jupyter, Colab). In the book's environment `helpers` imports and nothing happens.
+# Elsewhere this installs the tested packages (a few minutes) and unpacks {BOOK_FILES} (the
+# book's helpers and data), from next to this notebook, where the website offers it.
+import importlib.util, pathlib, subprocess, sys, zipfile
 
+PINS = [
+    {packages},
+]
 if importlib.util.find_spec("helpers") is None:
-    import base64, io, subprocess, sys, zipfile
+    files, url = pathlib.Path("{BOOK_FILES}"), "{url}"
+    if not files.is_file() and url:
+        import urllib.request
+        urllib.request.urlretrieve(url, files)
+    if not files.is_file():
+        raise FileNotFoundError(
+            "{BOOK_FILES} is missing: download it from the page you took this notebook from "
+            "and put it in " + str(pathlib.Path.cwd()) + " (Colab: Files panel, Upload), then "
+            "run this cell again.")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *PINS], check=True)
+    zipfile.ZipFile(files).extractall(".")
+    importlib.invalidate_caches()
+    stale = []
+    for pin in PINS:
+        name, version = pin.split("==")
+        module = sys.modules.get(name.replace("-", "_"))
+        if module is not None and getattr(module, "__version__", version) != version:
+            stale.append(pin)
+    if stale:
+        print("Restart the kernel (Colab: Runtime > Restart session) and run this notebook "
+              "again: these were imported before the install:", ", ".join(stale))'''
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", {packages}],
-                   check=True)
-    BUNDLE = "{bundle()}"
-    zipfile.ZipFile(io.BytesIO(base64.b64decode(BUNDLE))).extractall(".")
-    importlib.invalidate_caches()'''
+
+def _front_matter(source: Path) -> str:
+    return source.read_text().split("\n---", 1)[0]
 
 
 def _is_myst_notebook(source: Path) -> bool:
     """True for MyST markdown pages that are notebooks (their front matter names a kernel)."""
-    return "kernelspec:" in source.read_text().split("\n---", 1)[0]
+    return "kernelspec:" in _front_matter(source)
+
+
+def offered_as_notebook(source: Path) -> bool:
+    """True for notebook pages that run outside the repository: not those whose front matter
+    says ``notebook_download: false`` (pages that read the repository's own files)."""
+    return (source.suffix == ".md" and _is_myst_notebook(source)
+            and not re.search(r"^notebook_download:\s*false\s*$", _front_matter(source), re.M))
 
 
 class NotebookLink(SphinxTransform):
@@ -169,14 +423,14 @@ class NotebookLink(SphinxTransform):
 
     def apply(self, **kwargs: Any) -> None:
         docname = self.env.docname
-        source = Path(self.env.doc2path(docname))
-        if source.suffix != ".md" or not _is_myst_notebook(source):
+        if not offered_as_notebook(Path(self.env.doc2path(docname))):
             return
-        depth = docname.count("/")
-        href = "../" * depth + f"{NOTEBOOKS}/{Path(docname).name}.ipynb"
-        html = (f'<p class="notebook-download"><a href="{href}" download>'
-                f"Download this chapter as a notebook (.ipynb, with outputs)</a>: open it in "
-                f"Jupyter or upload it to Colab; its first cell installs what it needs.</p>")
+        base = "../" * docname.count("/") + f"{NOTEBOOKS}/"
+        html = (f'<p class="notebook-download"><a href="{base}{Path(docname).name}.ipynb" download>'
+                f"Download this chapter as a notebook</a> (.ipynb, with outputs) and "
+                f'<a href="{base}{BOOK_FILES}" download>{BOOK_FILES}</a> (the book\'s helpers and '
+                f"data) into one folder, then open the notebook in Jupyter or upload both to "
+                f"Colab: its first cell installs what it needs.</p>")
         for section in self.document.findall(nodes.section):
             title = next(iter(section.findall(nodes.title)), None)
             if title is not None:
@@ -196,24 +450,41 @@ def executed_notebook(source: Path, cache_path: Path, fallback: Path) -> nbforma
         return nbformat.read(fallback, as_version=4) if fallback.is_file() else None
 
 
+def build_context(app: Sphinx) -> Context:
+    """Titles, labels and citations of the whole book, for rendering any chapter's markdown."""
+    env, offered = app.env, set()
+    titles = {name.rsplit("/", 1)[-1]: env.titles[name].astext() for name in env.found_docs
+              if name in env.titles}
+    for docname in env.found_docs:
+        if offered_as_notebook(Path(env.doc2path(docname))):
+            offered.add(docname.rsplit("/", 1)[-1])
+    labels = {label: title for label, (_, _, title) in env.get_domain("std").labels.items()}
+    bibfiles = [Path(app.srcdir) / f for f in getattr(app.config, "bibtex_bibfiles", [])]
+    return Context(titles=titles, offered=offered, labels=labels, citations=citations(bibfiles))
+
+
 def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
-    """Write every executed MyST page, setup cell first, into ``<site>/_notebooks``."""
+    """Write every executed chapter that runs elsewhere, rendered for plain Jupyter and with the
+    setup cell first, into ``<site>/_notebooks``, with the helpers and data beside them."""
     if exception is not None or app.builder.format != "html":
         return
     target = Path(app.outdir) / NOTEBOOKS
     target.mkdir(exist_ok=True)
+    book_files(target / BOOK_FILES)
     cache_path = Path(app.config.nb_execution_cache_path)
     executed = Path(app.outdir).parent / "jupyter_execute"
-    setup_source = setup_cell_source()
+    setup_source = setup_cell_source(base_url=app.config.html_baseurl or "")
+    context = build_context(app)
     for docname in sorted(app.env.found_docs):
         source = Path(app.env.doc2path(docname))
-        if source.suffix != ".md" or not _is_myst_notebook(source):
+        if not offered_as_notebook(source):
             continue
         notebook = executed_notebook(source, cache_path, executed / f"{docname}.ipynb")
         if notebook is None:
             raise RuntimeError(f"no executed notebook found for {docname}")
-        if app.config.learners_edition:
-            notebook.cells = without_solutions(notebook.cells)
+        number = app.env.toc_secnumbers.get(docname, {}).get("")
+        context.chapter = ".".join(map(str, number)) if number else ""
+        for_download(notebook, context, solutions=not app.config.learners_edition)
         notebook.cells.insert(0, nbformat.v4.new_code_cell(setup_source))
         notebook.cells[0].metadata["tags"] = ["setup"]
         nbformat.validate(notebook)
