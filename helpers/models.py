@@ -621,14 +621,22 @@ def predict(
     sample_new_groups: bool = False,
     random_seed: int | None = None,
 ) -> xr.DataArray:
-    """Predictions of a fitted :func:`correlated_effects_model`, as Bambi's ``predict`` gives them.
+    """Predictions of a fitted :func:`correlated_effects_model`: expected values or posterior
+    predictive draws, for groups in the data and for new groups.
+
+    ``kind="mean"`` is Bambi's ``kind="response_params"`` (brms's ``posterior_epred``) and
+    ``kind="response"`` Bambi's and brms's posterior predictive draws. A *new* group's effects are
+    drawn, per posterior draw, from Normal(0, covariance) of the fitted sds and correlations:
+    brms's ``sample_new_levels="gaussian"``. (Bambi and brms by default instead give a new group
+    the draws of a randomly chosen existing group; lme4 sets its effects to zero.)
 
     Parameters
     ----------
     idata
         The fit's DataTree (its ``posterior`` group is used).
     formula, data, family
-        The formula, training data and family the model was built with.
+        The formula, training data and family the model was built with (the same data frame:
+        group levels are matched to the posterior's, and a mismatch is an error).
     new_data
         Rows to predict (default: the training data). Group levels seen in training use their
         fitted effects; other levels are *new groups*.
@@ -638,7 +646,7 @@ def predict(
     sample_new_groups
         Draw each new group's effects from the fitted population, per posterior draw
         (Normal(0, covariance) from the sds and LKJ correlation, or independent sds); when
-        False (Bambi's default) a new level is an error.
+        False (the default) a new level is an error.
     random_seed
         Seed for new-group effects and predictive draws.
 
@@ -729,6 +737,12 @@ def _new_group_part(term: _TermDesign, posterior, new_data: pd.DataFrame,
         raise ValueError(
             f"level(s) {new_levels[:5]} of {g!r} were not in the training data: pass "
             "sample_new_groups=True to draw their effects from the fitted population"
+        )
+    fitted = [str(level) for level in posterior[f"r_{g}"].coords[g].to_numpy()]
+    if fitted != [str(level) for level in term.levels]:
+        raise ValueError(
+            f"the levels of {g!r} in `data` differ from those the model was fitted with: pass "
+            "the same data frame you fitted (new rows go in `new_data`)"
         )
     r = posterior[f"r_{g}"].transpose("chain", "draw", g, term.effect_dim).to_numpy()
     if new_levels:

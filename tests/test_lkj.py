@@ -464,6 +464,9 @@ def test_predict_errors_and_kinds():
         predict(idata, formula, data, new.drop(columns="g"))
     with pytest.raises(ValueError, match="kind must be"):
         predict(idata, formula, data, new, kind="link")
+    fewer = data[data["g"].astype(str) != "a"].assign(g=lambda d: d["g"].astype(str))
+    with pytest.raises(ValueError, match="levels of 'g' in `data` differ.*same data frame"):
+        predict(idata, formula, fewer, new, sample_new_groups=True)
     draws = predict(idata, formula, data, new, kind="response", sample_new_groups=True,
                     random_seed=1)
     assert draws.name == "y" and draws.dims == ("chain", "draw", "obs") and draws.sizes["obs"] == 2
