@@ -151,10 +151,16 @@ def summarize(runs):
 
 def markdown_table(summary, info: dict[str, str], reps: int) -> str:
     """The summary as the markdown table the book's appendix shows."""
+    runs = summary.groupby("model", sort=False)["runs"].min()
+    fewer = "".join(f" ({model}: {n})" for model, n in runs.items() if n < reps)
+    elsewhere = "".join(f" {key.removeprefix('cpu_')} was measured on another machine ({cpu})."
+                        for key, cpu in info.items() if key.startswith("cpu_"))
     lines = [
         f"Machine: {info['cores']} cores ({info['cpu']}), Python {info['python']}; "
-        + ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("cores", "cpu", "python"))
-        + f". {reps} runs per cell, each in a fresh process; minimum (median) in seconds.",
+        + ", ".join(f"{k} {v}" for k, v in info.items()
+                    if k not in ("cores", "python") and not k.startswith("cpu"))
+        + f". {reps} runs per cell{fewer}, each in a fresh process; minimum (median) in seconds."
+        + elsewhere,
         "",
         "| model | backend | cold: to posterior | warm: to posterior | warm: sampling "
         "| min bulk ESS | bulk ESS/s | divergences |",
@@ -183,7 +189,9 @@ def drive(models: list[str], backends: list[str], reps: int, out: Path,
           append: bool = False) -> None:
     """Run every cell ``reps`` times cold and warm; write runs.csv, summary.csv, summary.md.
 
-    With ``append``, runs already in ``out/runs.csv`` for other models or backends are kept.
+    With ``append``, runs already in ``out/runs.csv`` for other models or backends are kept; if
+    this machine's CPU is not the record's, ``machine.json`` keeps the record's and names this one
+    as ``cpu_<model>`` for each model measured here.
     """
     import pandas as pd
 
@@ -215,12 +223,17 @@ def drive(models: list[str], backends: list[str], reps: int, out: Path,
         redone = old.set_index(["model", "backend"]).index.isin(
             runs.set_index(["model", "backend"]).index)
         runs = pd.concat([old[~redone], runs], ignore_index=True)
-        reps = int(runs.groupby(["model", "backend", "cache"]).size().min())
+        reps = int(runs.groupby(["model", "backend", "cache"]).size().max())
     from benchmarks.models import MODELS
 
     rank = {name: i for i, name in enumerate(MODELS)}
     runs = runs.sort_values("model", key=lambda m: m.map(rank), kind="stable")
     info = machine()
+    if append and (out / "machine.json").exists():
+        # Appended runs from another CPU: keep the record's machine, name the other one per model.
+        recorded = json.loads((out / "machine.json").read_text())
+        if recorded.get("cpu") != info["cpu"]:
+            info = {**recorded, **{f"cpu_{model}": info["cpu"] for model in models}}
     runs.to_csv(out / "runs.csv", index=False, float_format="%.4g")
     summary = summarize(runs)
     summary.to_csv(out / "summary.csv", index=False, float_format="%.4g")

@@ -20,6 +20,8 @@ from helpers.sampling import SAMPLER
 RESULTS = ROOT / "benchmarks" / "results"
 REQUIRED = ["season_baseline", "season_interaction", "season_varying", "season_lkj",
             "elasticity_no_pooling", "elasticity_multilevel", "elasticity_correlated"]
+#: The "Your own data" model at 5,000 rows (benchmarks/models.py): the 60 s target of issue 15.
+LARGE = "own_data_crossed"
 BOOK_BACKEND = {"numpyro": "numpyro", "pymc": "pymc-cvm", "nutpie": "nutpie"}[SAMPLER]
 
 
@@ -130,13 +132,15 @@ def test_record_covers_every_required_model_backend_and_cache_state():
 
 
 def test_record_backs_the_choice_of_the_book_backend():
-    """The reasons helpers/sampling.py gives: fastest cold for every model, same draws every run.
+    """The reasons helpers/sampling.py gives: fastest cold for every chapter model, same draws
+    every run. (The large own-data model, measured on two backends only, is not a chapter's.)
 
     The targets themselves (season-pass models under 10 s cold and 3 s warm) are reported, met or
     not, by the Performance page; they are not a pass/fail test.
     """
     summary = load_summary()
     cold = summary.xs("cold", level="cache")["time_to_posterior_s_median"].unstack("backend")
+    cold = cold.loc[[model for model in cold.index if model != LARGE]]
     assert (cold.idxmin(axis=1) == BOOK_BACKEND).all()
     for model in ["season_baseline", "season_interaction", "season_varying"]:
         assert cold.loc[model, BOOK_BACKEND] < 10
@@ -147,6 +151,14 @@ def test_record_backs_the_choice_of_the_book_backend():
 
 def test_book_backend_passes_the_convergence_gate_in_the_record():
     book = load_summary().xs(BOOK_BACKEND, level="backend")
+    assert (book["min_ess_bulk_min"] >= 400).all() and (book["min_ess_tail_min"] >= 400).all()
+    assert (book["max_r_hat_median"] <= 1.01).all() and (book["divergences_min"] == 0).all()
+
+
+def test_large_model_record_passes_the_gate_with_the_book_backend_under_60_s_warm():
+    large = load_summary().loc[LARGE]
+    book = large.xs(BOOK_BACKEND, level="backend")
+    assert book.loc["warm", "time_to_posterior_s_median"] < 60
     assert (book["min_ess_bulk_min"] >= 400).all() and (book["min_ess_tail_min"] >= 400).all()
     assert (book["max_r_hat_median"] <= 1.01).all() and (book["divergences_min"] == 0).all()
 
