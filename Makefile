@@ -25,7 +25,7 @@ PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	  && { echo $$p; break; }; done)
 
-.PHONY: help install book html cache-check learners test browser check lab bench clean
+.PHONY: help install book html html-unlocked cache-check learners learners-unlocked test browser check lab bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -63,18 +63,36 @@ cache-check:  # drop the execution cache when helpers/, data/ or the requirement
 # The book's configuration (the tests build once with a copy that sets the repository URL).
 CONFIG ?= _config.yml
 
-html: cache-check  # the strict build itself, into $(BUILD_ROOT)/_build/html (needs `make install` first)
-	$(BIN)/jupyter-book build . --config $(CONFIG) --path-output $(BUILD_ROOT) $(JB_FLAGS)
+# One build at a time per folder: builds share the execution cache (_build/.jupyter_cache), and
+# two at once break it (FileExistsError, "readonly database"). A second build waits for the first
+# and says so (flock, from util-linux; where it is missing, builds are not serialized).
+LOCK := _build/.build-lock
+with_lock = mkdir -p _build; if command -v flock >/dev/null 2>&1; then exec 9>$(LOCK); \
+	  flock -n 9 || { echo "Another build is using this folder's execution cache: waiting for it to finish ($(LOCK))"; flock 9; }; fi;
+# Temporary files of the build and its kernels (PyTensor leaves its JAX sources there) stay
+# under _build, which `make clean` removes, instead of piling up in the system's temp folder.
+BUILD_TMP := $(CURDIR)/_build/tmp
+
+html:  # the strict build itself, into $(BUILD_ROOT)/_build/html (needs `make install` first)
+	@$(with_lock) $(MAKE) --no-print-directory html-unlocked
+
+html-unlocked: cache-check
+	@mkdir -p $(BUILD_TMP)
+	TMPDIR=$(BUILD_TMP) $(BIN)/jupyter-book build . --config $(CONFIG) --path-output $(BUILD_ROOT) $(JB_FLAGS)
 
 # The learners' edition: the same book with every solution left out (helpers/site.py),
 # built beside the full one. It shares the execution cache.
 LEARNERS_CONFIG := _build/learners_config.yml
 
-learners: $(STAMP) cache-check  ## Build the learners' edition (no solutions) into _build/learners/_build/html
+learners: $(STAMP)  ## Build the learners' edition (no solutions) into _build/learners/_build/html
+	@$(with_lock) $(MAKE) --no-print-directory learners-unlocked
+
+learners-unlocked: cache-check
+	@mkdir -p $(BUILD_TMP)
 	@$(BIN)/python -c "import yaml; c = yaml.safe_load(open('$(CONFIG)')); \
 	  c['sphinx']['config']['learners_edition'] = True; c['title'] += \" (learners' edition)\"; \
 	  yaml.safe_dump(c, open('$(LEARNERS_CONFIG)', 'w'), sort_keys=False)"
-	$(BIN)/jupyter-book build . --config $(LEARNERS_CONFIG) --path-output $(BUILD_ROOT)/_build/learners $(JB_FLAGS)
+	TMPDIR=$(BUILD_TMP) $(BIN)/jupyter-book build . --config $(LEARNERS_CONFIG) --path-output $(BUILD_ROOT)/_build/learners $(JB_FLAGS)
 	@echo "The learners' edition is in $(BUILD_ROOT)/_build/learners/_build/html/index.html"
 
 test: $(STAMP) browser  ## Run the whole test suite (chapter execution, strict build, browser)
@@ -97,10 +115,18 @@ check: $(STAMP)  ## Setup check for learners: versions, data, a tiny model; PASS
 LAB_FLAGS ?=
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
+# JupyterLab refuses to run as root unless told; containers and CI machines often run as root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
 lab: $(STAMP)  ## Start JupyterLab here; chapters in book/ open as notebooks (jupytext)
 	@mkdir -p $(dir $(LAB_SETTINGS))
-	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)
-	$(BIN)/jupyter lab --notebook-dir=. $(LAB_FLAGS)
+	@# Add the Jupytext viewers to the lab's settings, keeping any the user set there.
+	@$(BIN)/python -c "import json, pathlib; p = pathlib.Path('$(LAB_SETTINGS)'); \
+	  s = json.loads(p.read_text()) if p.is_file() and p.read_text().strip() else {}; \
+	  v = s.setdefault('@jupyterlab/docmanager-extension:plugin', {}).setdefault('defaultViewers', {}); \
+	  v.update(markdown='Jupytext Notebook', myst='Jupytext Notebook'); \
+	  p.write_text(json.dumps(s, indent=2) + '\n')"
+	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ROOT) $(LAB_FLAGS)
 
 # The benchmark (benchmarks/README.md): every model, every sampler backend, cold and warm, in
 # fresh processes with their own temporary caches. About an hour on 2 cores; BENCH_FLAGS narrows

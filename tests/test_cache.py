@@ -57,3 +57,31 @@ def test_a_new_helper_module_clears_the_cache(project):
     (project / "helpers" / "extra.py").write_text("X = 1\n")
     _cache_check(project)
     assert not cache.exists()
+
+
+def test_two_builds_at_once_take_turns_on_the_cache(project, tmp_path_factory):
+    """Two `make html` started together: the second waits for the first (and says so), so they
+    never write the shared execution cache at the same time. A stand-in for jupyter-book records
+    when each build ran and fails if another was running."""
+    if shutil.which("flock") is None:
+        pytest.skip("flock (util-linux) is not installed: builds are not serialized here")
+    bin_dir = tmp_path_factory.mktemp("bin")
+    log = bin_dir / "log"
+    fake = bin_dir / "jupyter-book"
+    fake.write_text(f"""#!/usr/bin/env bash
+set -e
+[ -e {bin_dir}/running ] && {{ echo overlap >> {log}; exit 1; }}
+touch {bin_dir}/running; echo "start $TMPDIR" >> {log}; sleep 2
+mkdir -p _build/.jupyter_cache; echo ok > _build/.jupyter_cache/executed.txt
+rm {bin_dir}/running; echo end >> {log}
+""")
+    fake.chmod(0o755)
+    run = ["make", "--no-print-directory", "html", f"BIN={bin_dir}"]
+    first = subprocess.Popen(run, cwd=project, stdout=subprocess.PIPE, text=True)
+    second = subprocess.Popen(run, cwd=project, stdout=subprocess.PIPE, text=True)
+    outputs = [first.communicate(timeout=60)[0], second.communicate(timeout=60)[0]]
+    assert first.returncode == 0 and second.returncode == 0, outputs
+    assert log.read_text().split("\n")[:-1:2] == [f"start {project}/_build/tmp"] * 2
+    assert "overlap" not in log.read_text()
+    assert sum("waiting for it to finish" in out for out in outputs) == 1
+    assert (project / "_build" / ".jupyter_cache" / "executed.txt").read_text() == "ok\n"

@@ -80,12 +80,16 @@ def test_make_check_passes_within_a_minute():
 
 @pytest.mark.slow
 def test_make_lab_serves_the_chapters_as_notebooks():
-    """JupyterLab started by `make lab` opens a MyST chapter as a notebook with code cells."""
+    """JupyterLab started by `make lab` (as root too: CI runs as root) opens a MyST chapter as a
+    notebook with code cells, and keeps the user's own lab settings."""
     port, token = free_port(), "book-test"
     flags = (f"--no-browser --ip=127.0.0.1 --port={port} "
              f"--IdentityProvider.token={token} --ServerApp.port_retries=0")
-    if os.geteuid() == 0:  # CI containers run as root; JupyterLab refuses that by default
-        flags += " --allow-root"
+    settings_path = ROOT / ".venv/share/jupyter/lab/settings/overrides.json"
+    settings_path.parent.mkdir(parents=True, exist_ok=True)
+    saved = settings_path.read_text() if settings_path.is_file() else None
+    settings_path.write_text(json.dumps({"@jupyterlab/apputils-extension:themes": {
+        "theme": "JupyterLab Dark"}}))  # a user's own setting, which `make lab` must keep
     server = subprocess.Popen(["make", "--no-print-directory", "lab", f"LAB_FLAGS={flags}"],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
@@ -109,6 +113,11 @@ def test_make_lab_serves_the_chapters_as_notebooks():
     assert model["type"] == "notebook"
     cells = model["content"]["cells"]
     assert sum(cell["cell_type"] == "code" for cell in cells) > 5
-    settings = json.loads((ROOT / ".venv/share/jupyter/lab/settings/overrides.json").read_text())
+    settings = json.loads(settings_path.read_text())
     viewers = settings["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
     assert viewers["markdown"] == "Jupytext Notebook"
+    assert settings["@jupyterlab/apputils-extension:themes"] == {"theme": "JupyterLab Dark"}
+    if saved is None:
+        settings_path.unlink()
+    else:
+        settings_path.write_text(saved)
