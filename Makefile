@@ -25,24 +25,35 @@ PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	  && { echo $$p; break; }; done)
 
-.PHONY: help install book html html-unlocked cache-check learners learners-unlocked test browser check lab bench clean
+# FORCE: a prerequisite that is always out of date
+.PHONY: FORCE help install book html html-unlocked cache-check learners learners-unlocked test browser check lab bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 install: $(STAMP)  ## Create .venv and install the pinned stack (skipped when nothing changed)
 
-$(STAMP): requirements.txt pyproject.toml
+# A virtual environment belongs to the folder it was made in: its scripts and the editable
+# install of helpers point there. The stamp records that folder; in a copied or moved checkout
+# it names another one, and the environment is made again here.
+VENV_HOME := $(shell cat $(STAMP) 2>/dev/null)
+
+$(STAMP): requirements.txt pyproject.toml $(if $(filter-out $(CURDIR),$(VENV_HOME)),FORCE)
 	@if [ -z "$(PYTHON)" ]; then \
 	  echo "error: Python 3.12 or newer is needed (Bambi 0.18+ requires it); found:" >&2; \
 	  for p in $(PY_CANDIDATES); do command -v $$p >/dev/null 2>&1 && echo "  $$p -> $$($$p --version 2>&1)" >&2; done; \
 	  echo "Install Python 3.12+ (e.g. 'pyenv install 3.12') or run 'make PYTHON=/path/to/python3.12 ...'." >&2; \
 	  exit 1; fi
+	@if [ -n "$(filter-out $(CURDIR),$(VENV_HOME))" ]; then \
+	  echo "$(VENV) was made in $(VENV_HOME), not here: making it again for $(CURDIR)"; \
+	  rm -rf $(VENV); fi
 	@echo "Using $(PYTHON): $$($(PYTHON) --version)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	@touch $@
+	@echo "$(CURDIR)" > $@
+
+FORCE:
 
 book: $(STAMP)  ## Execute every chapter and build the website into _build/html
 	@$(MAKE) --no-print-directory html

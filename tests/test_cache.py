@@ -85,3 +85,32 @@ rm {bin_dir}/running; echo end >> {log}
     assert "overlap" not in log.read_text()
     assert sum("waiting for it to finish" in out for out in outputs) == 1
     assert (project / "_build" / ".jupyter_cache" / "executed.txt").read_text() == "ok\n"
+
+
+@pytest.mark.slow
+def test_a_moved_checkout_makes_its_own_virtual_environment(tmp_path):
+    """A copied or moved checkout must not run the original's helpers: `make install` sees that
+    .venv was made in another folder and makes it again (here with an empty requirements file)."""
+    import sys
+
+    first = tmp_path / "first"
+    first.mkdir()
+    shutil.copy(ROOT / "Makefile", first / "Makefile")
+    (first / "requirements.txt").write_text("# nothing to install\n")
+    (first / "pyproject.toml").write_text("")
+    python = f"PYTHON={sys._base_executable}"
+    made = subprocess.run(["make", "--no-print-directory", "install", python], cwd=first,
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    assert (first / ".venv" / ".installed").read_text().strip() == str(first)
+    moved = tmp_path / "moved"
+    shutil.move(first, moved)
+    again = subprocess.run(["make", "--no-print-directory", "install", python], cwd=moved,
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert f".venv was made in {first}, not here: making it again for {moved}" in again.stdout
+    assert str(first) not in (moved / ".venv" / "bin" / "pip").read_text()
+    assert (moved / ".venv" / ".installed").read_text().strip() == str(moved)
+    unchanged = subprocess.run(["make", "--no-print-directory", "install", python], cwd=moved,
+                               capture_output=True, text=True, check=True)
+    assert "Nothing to be done" in unchanged.stdout
