@@ -167,7 +167,9 @@ def test_bad_data(counts):
 def test_gaussian_recovers_a_negative_correlation():
     data = gaussian_groups(corr=-0.6)
     with correlated_effects_model("y ~ 1 + x + (1 + x | g)", data, eta=2.0):
-        idata = pm.sample(**sample_kwargs(target_accept=0.9))
+        # 0.9 left one chain stuck (r_hat 1.15) on an Intel machine where an AMD one mixed; 0.95
+        # mixed for data seeds 5 to 8 with 5 rows per group (and seeds 5, 6 with 10).
+        idata = pm.sample(**sample_kwargs(target_accept=0.95))
     summary = check_convergence(idata, var_names=["b", "sd_g", "cor_g", "sigma"])
     cor = summary.loc["cor_g[Intercept, x]"]
     assert cor["eti89_lb"] < -0.6 < cor["eti89_ub"]
