@@ -49,9 +49,9 @@ def add_group_means(
     Refuses (``ValueError``) when the correction cannot work: fewer than ``min_groups`` groups;
     as many CRE variables as groups or more; a column whose group mean is the same in every
     group (collinear with the intercept); a column that never varies within a group (no
-    within-group effect to estimate). Also refuses missing or non-numeric columns, missing
-    values and names that already exist. Warns (:class:`FewObservationsWarning`) when a group
-    has fewer than ``few_observations`` rows.
+    within-group effect to estimate). Also refuses missing or non-numeric columns, missing or
+    infinite values and names that already exist. Warns (:class:`FewObservationsWarning`) when
+    a group has fewer than ``few_observations`` rows.
 
     Example
     -------
@@ -81,6 +81,12 @@ def add_group_means(
             raise ValueError(f"column {name!r} must be numeric, got dtype {frame[name].dtype}")
         if frame[name].isna().any():
             raise ValueError(f"column {name!r} has missing values; a group mean would hide them")
+        n_infinite = int((~np.isfinite(frame[name].to_numpy(dtype=float))).sum())
+        if n_infinite:
+            raise ValueError(
+                f"column {name!r} has {n_infinite} infinite value(s) (inf or -inf) in {len(frame)} "
+                f"rows; a group mean would be infinite too. Fix or drop those rows first."
+            )
         if f"{name}{suffix}" in frame.columns:
             raise ValueError(f"column {name + suffix!r} already exists; pass another suffix")
 

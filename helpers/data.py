@@ -38,6 +38,9 @@ PROMO_LEVELS: tuple[str, ...] = ("NoBundle", "Bundle")
 CHANNEL_LEVELS: tuple[str, ...] = ("Mail", "Park", "Email")
 PASS_LEVELS: tuple[str, ...] = ("NoPass", "YesPass")
 
+#: Most rows :func:`expand_binomial` creates before refusing (about 3 GiB with two key columns).
+MAX_EXPANDED_ROWS: int = 10**8
+
 #: Raw column name -> tidy column name.
 SEASON_PASS_COLUMNS: dict[str, str] = {"Channel": "channel", "Promo": "promo", "Pass": "pass"}
 
@@ -120,9 +123,16 @@ def data_path(name: str, data_dir: str | Path | None = None) -> Path:
 
 
 def _require_columns(frame: pd.DataFrame, required: Sequence[str], what: str) -> None:
-    """Raise a ValueError naming each missing column and its closest existing match."""
+    """Raise a ValueError naming each missing (with its closest match) or duplicated column."""
     missing = [col for col in required if col not in frame.columns]
     if not missing:
+        names = frame.columns.tolist()
+        duplicated = sorted({str(col) for col in required if names.count(col) > 1})
+        if duplicated:
+            raise ValueError(
+                f"{what}: column(s) {duplicated} appear more than once; "
+                "rename or drop the extra copies so each name is unique"
+            )
         return
     hints = []
     for col in missing:
@@ -157,8 +167,8 @@ def tidy_season_pass(raw: pd.DataFrame) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        On an empty frame, a missing or misspelled column, a missing value or an
-        unknown level.
+        On an empty frame, a missing, misspelled or duplicated column, a missing
+        value or an unknown level.
 
     Example
     -------
@@ -199,7 +209,7 @@ def load_season_pass(data_dir: str | Path | None = None) -> pd.DataFrame:
 
 
 def validate_counts(counts: pd.DataFrame, successes: str = "bought", trials: str = "n") -> None:
-    """Check a binomial count table: columns present, integers, 0 <= successes <= trials.
+    """Check a binomial count table: columns present, whole numbers, 0 <= successes <= trials.
 
     Raises
     ------
@@ -209,6 +219,10 @@ def validate_counts(counts: pd.DataFrame, successes: str = "bought", trials: str
     Example
     -------
     >>> validate_counts(pd.DataFrame({"bought": [3], "n": [5]}))
+    >>> validate_counts(pd.DataFrame({"bought": [3], "n": ["5"]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'n' must hold numeric counts, got dtype str; convert it with pd.to_numeric
     """
     if len(counts) == 0:
         raise ValueError("count table is empty")
@@ -217,6 +231,14 @@ def validate_counts(counts: pd.DataFrame, successes: str = "bought", trials: str
         values = counts[col]
         if values.isna().any():
             raise ValueError(f"column {col!r} has missing values")
+        if not pd.api.types.is_numeric_dtype(values):
+            raise ValueError(
+                f"column {col!r} must hold numeric counts, got dtype {values.dtype}; "
+                "convert it with pd.to_numeric"
+            )
+        infinite = counts.index[~np.isfinite(values.to_numpy(dtype=float))].tolist()
+        if infinite:
+            raise ValueError(f"column {col!r} has infinite counts in rows {infinite}")
         if not np.all(np.equal(np.mod(values.to_numpy(dtype=float), 1), 0)):
             raise ValueError(f"column {col!r} must hold whole numbers of contacts")
         negative = counts.index[values < 0].tolist()
@@ -232,32 +254,44 @@ def validate_counts(counts: pd.DataFrame, successes: str = "bought", trials: str
 
 def aggregate_binomial(
     frame: pd.DataFrame,
-    by: Sequence[str] = ("promo", "channel"),
+    by: str | Sequence[str] = ("promo", "channel"),
     outcome: str = "bought_pass",
     successes: str = "bought",
     trials: str = "n",
 ) -> pd.DataFrame:
     """Collapse 0/1 rows into binomial counts: one row per combination of ``by``.
 
-    Categorical ``by`` columns keep their level order (and so their reference
-    level); every combination of levels appears, with zero counts if unobserved.
+    ``by`` is a column name or a list of them. Categorical ``by`` columns keep
+    their level order (and so their reference level); every combination of
+    levels appears, unused levels included, with zero counts if unobserved.
     The inverse is :func:`expand_binomial`.
 
     Raises
     ------
     ValueError
-        On an empty frame, a missing column, or an outcome that is not 0/1.
+        On an empty frame, a missing or duplicated column, a missing value in a
+        ``by`` column (pandas would silently drop those rows), or an outcome
+        that is not 0/1.
 
     Example
     -------
     >>> rows = pd.DataFrame({"g": ["a", "a", "b"], "y": [1, 0, 1]})
-    >>> aggregate_binomial(rows, by=["g"], outcome="y").to_dict("records")
+    >>> aggregate_binomial(rows, by="g", outcome="y").to_dict("records")
     [{'g': 'a', 'bought': 1, 'n': 2}, {'g': 'b', 'bought': 1, 'n': 1}]
     """
-    by = list(by)
+    by = [by] if isinstance(by, str) else list(by)
+    if not by:
+        raise ValueError("by is empty: name at least one column to group by")
     if len(frame) == 0:
         raise ValueError("cannot aggregate an empty frame")
     _require_columns(frame, [*by, outcome], "aggregate_binomial")
+    for col in by:
+        n_missing = int(frame[col].isna().sum())
+        if n_missing:
+            raise ValueError(
+                f"grouping column {col!r} has {n_missing} missing value(s); aggregating would "
+                "silently drop those rows. Drop them or give them a level of their own first."
+            )
     bad = sorted(set(pd.unique(frame[outcome])) - {0, 1})
     if bad:
         raise ValueError(f"outcome column {outcome!r} must be 0/1; found values {bad[:5]}")
@@ -272,27 +306,50 @@ def expand_binomial(
     successes: str = "bought",
     trials: str = "n",
     outcome: str = "bought_pass",
+    max_rows: int = MAX_EXPANDED_ROWS,
 ) -> pd.DataFrame:
     """Expand a binomial count table into one 0/1 row per trial (inverse of :func:`aggregate_binomial`).
 
     Within each cell the successes come first. Columns other than ``successes``
-    and ``trials`` are repeated on every row, keeping their dtype.
+    and ``trials`` are repeated on every row, keeping their dtype. The index of
+    ``counts`` is ignored (it may repeat); the result has a fresh 0..n-1 index.
 
     Raises
     ------
     ValueError
-        If the count table is invalid (see :func:`validate_counts`).
+        If the count table is invalid (see :func:`validate_counts`), ``outcome``
+        would overwrite one of its other columns, or the result would have more
+        than ``max_rows`` rows (checked before any memory is allocated).
 
     Example
     -------
     >>> expand_binomial(pd.DataFrame({"g": ["a"], "bought": [1], "n": [2]})).to_dict("records")
     [{'g': 'a', 'bought_pass': 1}, {'g': 'a', 'bought_pass': 0}]
+    >>> expand_binomial(pd.DataFrame({"bought": [1], "n": [10**10]}))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: expanding would create 10,000,000,000 rows (the sum of 'n'), roughly 149 GiB; ...
     """
     validate_counts(counts, successes, trials)
     keys = counts.drop(columns=[successes, trials])
+    if outcome in keys.columns:
+        raise ValueError(
+            f"outcome column {outcome!r} already exists in the count table and would be "
+            "overwritten; pass another outcome= name"
+        )
+    total = float(counts[trials].to_numpy(dtype=float).sum())
+    if total > max_rows:
+        # int64 outcome and row positions, about 8 bytes per key column
+        gib = total * 8 * (2 + keys.shape[1]) / 2**30
+        raise ValueError(
+            f"expanding would create {total:,.0f} rows (the sum of {trials!r}), roughly "
+            f"{gib:,.0f} GiB; the limit is max_rows={max_rows:,}. Fit the counts directly with a "
+            f"binomial likelihood (e.g. 'p({successes}, {trials}) ~ ...' in Bambi) instead, "
+            "or raise max_rows if you have the memory."
+        )
     n = counts[trials].to_numpy(dtype="int64")
     k = counts[successes].to_numpy(dtype="int64")
-    rows = keys.loc[keys.index.repeat(n)].reset_index(drop=True)
+    rows = keys.iloc[np.repeat(np.arange(len(keys)), n)].reset_index(drop=True)
     rows[outcome] = np.concatenate(
         [np.r_[np.ones(ki, dtype="int64"), np.zeros(ni - ki, dtype="int64")] for ki, ni in zip(k, n)]
     )

@@ -93,6 +93,23 @@ def test_bad_inputs_are_named(panel, change, columns, message):
         add_group_means(change(panel), "market", columns)
 
 
+def test_infinite_values_are_refused_and_counted(panel):
+    frame = panel.assign(tv=panel["tv"].where(panel["week"] > 0, np.inf))
+    with pytest.raises(ValueError, match=r"column 'tv' has 6 infinite value\(s\) .* in 72 rows"):
+        add_group_means(frame, "market", ["tv"])
+
+
+def test_unused_group_level_is_not_a_group(panel):
+    extra = panel.assign(market=panel["market"].cat.add_categories("M99"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = add_group_means(extra, "market", ["tv"])
+    pd.testing.assert_series_equal(out["tv_mean"], add_group_means(panel, "market", ["tv"])["tv_mean"])
+    three = extra[extra["market"].isin(["M01", "M02", "M03"])]
+    with pytest.raises(ValueError, match=r"only 3 groups in 'market'"):
+        add_group_means(three, "market", ["tv"])
+
+
 def test_missing_group_column_is_named(panel):
     with pytest.raises(ValueError, match=r"column 'region' is not in the frame"):
         add_group_means(panel, "region", ["tv"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -182,6 +183,70 @@ def test_aggregate_rejects_empty():
 def test_invalid_counts(counts, message):
     with pytest.raises(ValueError, match=message):
         validate_counts(counts)
+    with pytest.raises(ValueError, match=message):
+        expand_binomial(counts)
+
+
+def test_duplicated_column_is_named(raw):
+    doubled = pd.concat([raw, raw[["Promo"]]], axis=1)
+    with pytest.raises(ValueError, match=r"column\(s\) \['Promo'\] appear more than once"):
+        tidy_season_pass(doubled)
+
+
+def test_aggregate_refuses_missing_grouping_values(contacts):
+    gaps = contacts.copy()
+    gaps.loc[:4, "channel"] = np.nan
+    with pytest.raises(ValueError, match=r"grouping column 'channel' has 5 missing value\(s\)"):
+        aggregate_binomial(gaps)
+
+
+def test_aggregate_accepts_a_single_column_name(contacts):
+    pd.testing.assert_frame_equal(
+        aggregate_binomial(contacts, by="promo"), aggregate_binomial(contacts, by=["promo"])
+    )
+    with pytest.raises(ValueError, match=r"missing column\(s\) 'promotion'"):
+        aggregate_binomial(contacts, by="promotion")
+
+
+def test_unused_level_gives_zero_counts_without_warnings(contacts):
+    phone = contacts.assign(channel=contacts["channel"].cat.add_categories("Phone"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        counts = aggregate_binomial(phone, by=["channel"])
+        rows = expand_binomial(counts)
+    assert counts.set_index("channel").loc["Phone"].tolist() == [0, 0]
+    assert len(rows) == 3156 and list(rows["channel"].cat.categories)[-1] == "Phone"
+
+
+def test_expand_refuses_to_overwrite_a_column():
+    with pytest.raises(ValueError, match=r"outcome column 'promo' already exists"):
+        expand_binomial(published_season_pass_counts(), outcome="promo")
+
+
+def test_expand_ignores_a_repeated_index():
+    counts = published_season_pass_counts()
+    repeated = counts.set_index(pd.Index([0, 0, 1, 1, 2, 2]))
+    pd.testing.assert_frame_equal(expand_binomial(repeated), expand_binomial(counts))
+
+
+def test_expand_refuses_a_huge_table_before_allocating():
+    with pytest.raises(ValueError, match=r"10,000,000,000 rows .* roughly 149 GiB; the limit is "
+                       r"max_rows=100,000,000"):
+        expand_binomial(pd.DataFrame({"bought": [1], "n": [10**10]}))
+    assert len(expand_binomial(pd.DataFrame({"bought": [1], "n": [3]}), max_rows=3)) == 3
+    with pytest.raises(ValueError, match=r"max_rows=2\b"):
+        expand_binomial(pd.DataFrame({"bought": [1], "n": [3]}), max_rows=2)
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [
+        (pd.DataFrame({"bought": ["1"], "n": [3]}), r"'bought' must hold numeric counts, got dtype"),
+        (pd.DataFrame({"bought": [1], "n": [np.inf]}), r"'n' has infinite counts in rows \[0\]"),
+        (pd.DataFrame({"bought": [1, 2], "n": [3, 1]}, index=[7, 8]), r"exceeds 'n' in rows \[8\]"),
+    ],
+)
+def test_more_invalid_counts(counts, message):
     with pytest.raises(ValueError, match=message):
         expand_binomial(counts)
 
