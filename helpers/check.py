@@ -134,14 +134,32 @@ CHECKS: dict[str, Callable[[], str]] = {
 
 
 def main(checks: dict[str, Callable[[], str]] | None = None) -> int:
-    """Run the checks in order, print one line each, end in PASS or FAIL; return the exit code."""
+    """Run the checks in order, print one line each, end in PASS or FAIL; return the exit code.
+
+    An unexpected error in a check (a bug, a broken install) ends in the same ``FAIL`` lines,
+    with the error's type and message, instead of a traceback.
+
+    Example
+    -------
+    >>> main({"broken": lambda: 1 / 0})  # doctest: +ELLIPSIS
+    FAIL  broken    unexpected ZeroDivisionError: division by zero
+    ...
+    1
+    """
     for name, check in (checks if checks is not None else CHECKS).items():
         try:
             print(f"ok    {name:9s} {check()}", flush=True)
-        except CheckFailed as failure:
-            print(f"FAIL  {name:9s} {failure}")
-            print(f"\nFAIL: {failure}\nFix: {failure.fix}")
-            return 1
+            continue
+        except CheckFailed as error:
+            failure = error
+        except Exception as error:  # a bug or a broken install: still one FAIL line, no traceback
+            failure = CheckFailed(
+                f"unexpected {type(error).__name__}: {' '.join(str(error).split())}",
+                "run 'make install' again; if it still fails, bring this message to the instructor",
+            )
+        print(f"FAIL  {name:9s} {failure}")
+        print(f"\nFAIL: {failure}\nFix: {failure.fix}")
+        return 1
     print("\nPASS: your setup is ready for the book.")
     return 0
 

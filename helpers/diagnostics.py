@@ -50,8 +50,42 @@ def count_divergences(idata) -> int:
     return int(np.asarray(stats["diverging"]).sum())
 
 
-def summarize(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
+def posterior_names(idata, var_names: str | Sequence[str] | None = None) -> list[str]:
+    """The posterior variables ``var_names`` picks: all for ``None``, ``[name]`` for one name.
+
+    Raises
+    ------
+    ValueError
+        If ``var_names`` is empty or names a variable the posterior does not have.
+
+    Example
+    -------
+    >>> idata = az.from_dict({"posterior": {"mu": np.zeros((2, 5)), "sigma": np.ones((2, 5))}})
+    >>> posterior_names(idata), posterior_names(idata, "mu")
+    (['mu', 'sigma'], ['mu'])
+    >>> posterior_names(idata, ["tau"])
+    Traceback (most recent call last):
+    ...
+    ValueError: var_names: no posterior variable(s) ['tau']; the posterior has ['mu', 'sigma']
+    """
+    available = list(idata["posterior"].data_vars)
+    if var_names is None:
+        return available
+    names = [var_names] if isinstance(var_names, str) else list(var_names)
+    if not names:
+        raise ValueError("var_names is empty: name at least one posterior variable, "
+                         "or pass None to check them all")
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise ValueError(f"var_names: no posterior variable(s) {unknown}; "
+                         f"the posterior has {available}")
+    return names
+
+
+def summarize(idata, var_names: str | Sequence[str] | None = None) -> pd.DataFrame:
     """``az.summary`` of the posterior, one row per scalar parameter, unrounded.
+
+    ``var_names`` is checked by :func:`posterior_names`.
 
     Example
     -------
@@ -60,7 +94,7 @@ def summarize(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
     >>> list(summarize(idata).index)
     ['mu']
     """
-    names = list(var_names) if var_names is not None else list(idata["posterior"].data_vars)
+    names = posterior_names(idata, var_names)
     # One variable at a time: ArviZ 1.3's az.summary mislabels the rows of a multi-dimensional
     # variable when another variable in the same call orders a shared dimension first.
     # Constant quantities make r_hat 0/0: silence that arithmetic warning (callers skip them).
@@ -73,7 +107,7 @@ def summarize(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
 
 def check_convergence(
     idata,
-    var_names: Sequence[str] | None = None,
+    var_names: str | Sequence[str] | None = None,
     *,
     max_rhat: float = MAX_RHAT,
     min_ess: float = MIN_ESS,
@@ -81,8 +115,8 @@ def check_convergence(
 ) -> pd.DataFrame:
     """Pass a fit through the convergence gate, or raise listing every offending parameter.
 
-    The gate: r_hat <= ``max_rhat``, bulk ESS >= ``min_ess``, tail ESS >= ``min_ess``
-    for every scalar parameter, and no divergent transitions. Deterministics that
+    The gate: every draw finite (no inf or NaN), r_hat <= ``max_rhat``, bulk ESS and tail ESS
+    >= ``min_ess`` for every scalar parameter, and no divergent transitions. Deterministics that
     are functions of other parameters are checked too unless ``var_names`` picks a subset;
     quantities that are constant across all draws (e.g. the unit diagonal of a correlation
     matrix) have no r_hat and are skipped.
@@ -93,7 +127,7 @@ def check_convergence(
         The fitted result (an xarray DataTree with ``posterior`` and, for NUTS,
         ``sample_stats`` groups), as returned by Bambi's ``fit`` or ``pm.sample``.
     var_names
-        Parameters to check; all posterior variables by default.
+        Parameters to check (a name or a list of names); all posterior variables by default.
     allow_divergences
         Only for chapters that show a failing fit on purpose: report divergences
         in the returned table's ``attrs`` instead of raising.
@@ -107,9 +141,11 @@ def check_convergence(
     Raises
     ------
     ConvergenceError
-        Listing each parameter with its failing diagnostic, and the number of divergences.
+        Listing each variable with non-finite draws, each parameter with its failing
+        diagnostic, and the number of divergences.
     ValueError
-        If the result has no posterior, fewer than 2 chains, or a bad threshold.
+        If the result has no posterior, fewer than 2 chains, a bad threshold, or ``var_names``
+        is empty or names a variable the posterior does not have.
     """
     if max_rhat < 1:
         raise ValueError(f"max_rhat must be >= 1, got {max_rhat}")
@@ -121,11 +157,18 @@ def check_convergence(
     if n_chains < 2:
         raise ValueError(f"r_hat needs at least 2 chains; the posterior has {n_chains}")
 
-    summary = summarize(idata, var_names)
+    names = posterior_names(idata, var_names)
+    problems = []
+    # A rank-based r_hat and ESS can look fine with an inf among the draws; the mean cannot.
+    for name in names:
+        bad = int((~np.isfinite(idata["posterior"][name])).sum())
+        if bad:
+            problems.append(f"{name}: {bad} non-finite draw(s) (inf or NaN): the model overflows "
+                            f"somewhere; look at its priors, link function and scale")
+    summary = summarize(idata, names)
     # Quantities constant across all draws (the unit diagonal of a correlation matrix) have
     # no r_hat or ESS; they are reported but not gated.
     constant = summary["sd"] == 0
-    problems = []
     for param, row in summary[~constant].iterrows():
         if not row["r_hat"] <= max_rhat:  # catches NaN too
             problems.append(f"{param}: r_hat = {row['r_hat']:.3f} > {max_rhat}")

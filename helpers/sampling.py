@@ -17,6 +17,7 @@ Example
 from __future__ import annotations
 
 import logging
+import numbers
 import os
 import warnings
 from typing import Any
@@ -47,6 +48,11 @@ SAMPLER: str = "numpyro"
 LINKER: str = "cvm"
 #: Probability mass of the credible intervals the book reports (89%, as in the sources).
 CI_PROB: float = 0.89
+#: The ``init`` values ``pm.sample`` accepts (``pm.init_nuts``, PyMC 5+; any letter case).
+INIT_METHODS: tuple[str, ...] = (
+    "auto", "adapt_diag", "jitter+adapt_diag", "jitter+adapt_diag_grad", "adapt_full",
+    "jitter+adapt_full", "advi+adapt_diag", "advi", "advi_map", "map", "jitter+map",
+)
 
 for _name in ("pymc", "bambi", "pymc.sampling", "pymc.stats"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -80,6 +86,16 @@ def sample_kwargs(**overrides: Any) -> dict[str, Any]:
     0.95
     >>> sample_kwargs(init="adapt_diag", nuts_sampler="numpyro")["nuts"]
     {'jitter': False}
+    >>> import numpy as np
+    >>> sample_kwargs(draws=np.int64(500))["draws"]  # NumPy integers are fine
+    500
+
+    Raises
+    ------
+    ValueError
+        If ``draws``, ``tune``, ``cores`` (at least 1) or ``chains`` (at least 2) is not a whole
+        number (a bool is not), ``init`` is not one of :data:`INIT_METHODS`, or
+        ``nuts_sampler`` is unknown.
     """
     kwargs: dict[str, Any] = {
         "draws": DRAWS,
@@ -91,16 +107,25 @@ def sample_kwargs(**overrides: Any) -> dict[str, Any]:
         "nuts_sampler": SAMPLER,
     }
     kwargs.update(overrides)
-    for key in ("draws", "tune", "chains"):
-        if not isinstance(kwargs[key], int) or kwargs[key] < (2 if key == "chains" else 1):
-            raise ValueError(f"{key} must be a positive whole number (chains >= 2), got {kwargs[key]!r}")
+    for key, least in (("draws", 1), ("tune", 1), ("chains", 2), ("cores", 1)):
+        value = kwargs[key]
+        # numbers.Integral covers Python and NumPy integers; bool is an int, but never a count.
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+            raise ValueError(f"{key} must be a positive whole number (at least {least}; an int, "
+                             f"not a bool or float), got {value!r}")
+        kwargs[key] = int(value)
+    if "init" in kwargs and (not isinstance(kwargs["init"], str)
+                             or kwargs["init"].lower() not in INIT_METHODS):
+        raise ValueError(f"init must be one of {', '.join(map(repr, INIT_METHODS))} (PyMC's "
+                         f"initialisation methods); got {kwargs['init']!r}. Leave it out for the "
+                         f"book's default, 'auto' (jittered starts).")
     if kwargs["nuts_sampler"] not in ("pymc", "numpyro", "nutpie", "blackjax"):
         raise ValueError(f"nuts_sampler must be 'pymc', 'numpyro', 'nutpie' or 'blackjax', "
                          f"got {kwargs['nuts_sampler']!r}")
     if kwargs["nuts_sampler"] in ("numpyro", "blackjax") and "init" in kwargs:
         init = kwargs.pop("init")
         nuts = dict(kwargs.get("nuts") or {})
-        nuts.setdefault("jitter", init == "auto" or init.startswith("jitter"))
+        nuts.setdefault("jitter", init.lower() == "auto" or init.lower().startswith("jitter"))
         kwargs["nuts"] = nuts
     return kwargs
 

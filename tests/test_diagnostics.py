@@ -115,6 +115,35 @@ def test_bad_thresholds(kwargs, message):
         check_convergence(make_idata({"mu": good()}), **kwargs)
 
 
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_draws_fail_the_gate(bad):
+    """Regression (issue 17): one inf draw left r_hat at 1.001 and passed the gate."""
+    values = good((4, 1000, 2))
+    values[1, 500, 0] = bad
+    idata = make_idata({"mu": good(), "b": values}, coords={"g": ["x", "y"]}, dims={"b": ["g"]})
+    with pytest.raises(ConvergenceError, match=r"b: 1 non-finite draw\(s\) \(inf or NaN\)") as err:
+        check_convergence(idata)
+    assert "mu:" not in str(err.value)
+    assert list(check_convergence(idata, var_names=["mu"]).index) == ["mu"]
+
+
+def test_var_names_can_be_a_single_name():
+    idata = make_idata({"mu": good(), "sigma": np.exp(good())})
+    assert list(check_convergence(idata, var_names="mu").index) == ["mu"]
+
+
+def test_empty_var_names_is_refused():
+    with pytest.raises(ValueError, match="var_names is empty.*pass None"):
+        check_convergence(make_idata({"mu": good()}), var_names=[])
+
+
+def test_unknown_var_name_lists_the_available_ones():
+    idata = make_idata({"mu": good(), "sigma": np.exp(good())})
+    with pytest.raises(ValueError, match=r"var_names: no posterior variable\(s\) \['tau'\]; "
+                                         r"the posterior has \['mu', 'sigma'\]"):
+        check_convergence(idata, var_names=["mu", "tau"])
+
+
 def test_no_sample_stats_means_no_divergence_check():
     idata = az.from_dict({"posterior": {"mu": good()}})
     assert count_divergences(idata) == 0

@@ -36,6 +36,28 @@ def test_sample_kwargs_rejects_bad_values(bad):
         sampling.sample_kwargs(**bad)
 
 
+@pytest.mark.parametrize(("bad", "message"), [
+    ({"cores": 0}, r"cores must be a positive whole number .* got 0"),
+    ({"draws": True}, r"draws must be a positive whole number .*not a bool.* got True"),
+    ({"chains": np.bool_(True)}, r"chains must be a positive whole number"),
+    ({"init": None}, r"init must be one of 'auto', 'adapt_diag', 'jitter\+adapt_diag'.* got None"),
+    ({"init": "jitter"}, r"init must be one of .* got 'jitter'"),
+])
+def test_sample_kwargs_refuses_the_issue_17_inputs(bad, message):
+    """Regression (issue 17): these gave AttributeError, ZeroDivisionError later, or passed."""
+    with pytest.raises(ValueError, match=message):
+        sampling.sample_kwargs(**bad)
+
+
+def test_sample_kwargs_accepts_numpy_integers_and_any_init_case():
+    kwargs = sampling.sample_kwargs(draws=np.int64(500), chains=np.int32(2), cores=np.int64(2),
+                                    init="JITTER+adapt_diag", nuts_sampler="numpyro")
+    assert (kwargs["draws"], kwargs["chains"], kwargs["cores"]) == (500, 2, 2)
+    assert type(kwargs["draws"]) is int
+    assert kwargs["nuts"] == {"jitter": True}
+    assert sampling.sample_kwargs(init="advi", nuts_sampler="pymc")["init"] == "advi"
+
+
 def test_fit_uses_the_book_defaults():
     calls = {}
 

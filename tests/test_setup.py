@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from browser import free_port
+from helpers import check
 from helpers.check import CheckFailed, check_python, check_versions, main, parse_requirements
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +64,25 @@ def test_main_stops_at_the_first_failure_and_prints_the_fix(capsys):
     assert not ran
     assert main({"only": lambda: "fine"}) == 0
     assert capsys.readouterr().out.rstrip().endswith("PASS: your setup is ready for the book.")
+
+
+def test_an_unexpected_error_ends_in_a_fail_line_not_a_traceback(monkeypatch, capsys):
+    """Regression (issue 17): an error other than CheckFailed printed a raw traceback.
+
+    Fault injection: the first step of the real runner raises an error of its own."""
+    def broken() -> str:
+        raise RuntimeError("could not compile\n  line 2 of the compiler's output")
+
+    monkeypatch.setitem(check.CHECKS, "python", broken)
+    assert main() == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == ("FAIL  python    unexpected RuntimeError: could not compile "
+                                   "line 2 of the compiler's output")
+    assert "ok " not in out  # stops at the first failure, as for its own failures
+    assert out.rstrip().endswith(
+        "FAIL: unexpected RuntimeError: could not compile line 2 of the compiler's output\n"
+        "Fix: run 'make install' again; if it still fails, bring this message to the instructor")
+    assert "Traceback" not in out
 
 
 @pytest.mark.slow
