@@ -1,5 +1,12 @@
 """Simulators with known truth, so chapters can check what a model recovers.
 
+Every simulator checks its parameters before it simulates and raises ``ValueError`` naming the
+bad one: a value of the wrong kind, a request for more than :data:`MAX_ROWS` rows (refused before
+anything is allocated, with the memory it would need), or values that would make an output
+overflow, underflow to 0 or break a documented property (such as spend > 0). The checks take
+every normal draw to lie within 9 sds and every Gamma draw within its 1e-18 and 1 - 1e-18
+quantiles.
+
 Example
 -------
 >>> sim = simulate_grouped_binomial(n_groups=5, seed=1)
@@ -16,7 +23,21 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
+
+#: Most rows a simulator makes (each float column of 10 million rows takes 80 MB); larger
+#: requests are refused before anything is allocated, with the memory they would need.
+MAX_ROWS: int = 10_000_000
+
+#: Largest number of contacts (trials) per row: numpy's binomial draws need int64 counts.
+MAX_COUNT: int = 10**18
+
+# Bounds the parameter checks keep outputs within: doubles overflow past 1.8e308 and lose
+# precision below 2.2e-308; a normal draw beyond _Z sds, or a Gamma draw beyond its _TAIL
+# quantiles, has a chance below 1e-18.
+_HUGE, _TINY = 1e300, 1e-300
+_Z = 9.0
+_TAIL = 1e-18
 
 
 @dataclass(frozen=True)
@@ -39,9 +60,80 @@ class GroupedBinomial:
     sigma: float
 
 
-def _check_whole(name: str, value: int, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+def _check_whole(name: str, value: int, minimum: int, maximum: int | None = None) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is a whole number in range."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum \
+            or (maximum is not None and value > maximum):
+        upper = "" if maximum is None else f" and <= {maximum:.0e}"
+        raise ValueError(f"{name} must be a whole number >= {minimum}{upper}, got {value!r}")
+
+
+def _check_rows(request: str, rows: float, columns: int, fix: str) -> None:
+    """Raise ``ValueError`` if ``request`` needs more than :data:`MAX_ROWS` rows.
+
+    The message gives the memory the request would need (rows x columns x 8 bytes, roughly).
+    """
+    if rows > MAX_ROWS:
+        raise ValueError(
+            f"{request} asks for {rows:,.0f} rows x {columns} columns, about "
+            f"{rows * columns * 8 / 1e9:,.1f} GB; the simulators make at most MAX_ROWS = "
+            f"{MAX_ROWS:,} rows: {fix}"
+        )
+
+
+def _check_bound(what: str, parts: dict[str, float], limit: float = _HUGE, why: str = "",
+                 fix: str = "use values of ordinary size") -> None:
+    """Raise ``ValueError`` unless the sum of ``parts`` (bounds on the sizes of the pieces of an
+    output, keyed by the parameters behind them) stays below ``limit``; name the largest piece."""
+    total = sum(parts.values())
+    if total < limit:  # False for inf and nan too
+        return
+    culprit = max(parts, key=lambda k: parts[k] if not math.isnan(parts[k]) else math.inf)
+    pieces = ", ".join(f"{name} {value:.3g}" for name, value in parts.items())
+    raise ValueError(
+        f"{what} could reach about {total:.3g}, beyond the limit {limit:.3g}{why}, mostly "
+        f"because of {culprit} (parts: {pieces}): {fix}"
+    )
+
+
+def _gamma_range(mean_name: str, sd_name: str, mean: float, sd: float) -> tuple[float, float]:
+    """The range of Gamma(mean, sd) draws (the 1e-18 and 1 - 1e-18 quantiles).
+
+    Raises ``ValueError`` naming both parameters unless it lies within [1e-300, 1e300]: the draws
+    are then positive and finite, and so are their logs.
+    """
+    shape, scale = (mean / sd) * (mean / sd), sd * (sd / mean)
+    low = high = math.nan
+    if 0 < shape < _HUGE and 0 < scale < _HUGE:
+        low = float(stats.gamma.ppf(_TAIL, shape, scale=scale))
+        high = float(stats.gamma.isf(_TAIL, shape, scale=scale))
+    if not (low > _TINY and high < _HUGE):
+        spread = f"draws from {low:.3g} to {high:.3g}" if low == low else "draws"
+        raise ValueError(
+            f"{mean_name}={mean!r} with {sd_name}={sd!r} give a Gamma (shape (mean / sd)^2 = "
+            f"{shape:.3g}, scale sd^2 / mean = {scale:.3g}) with {spread} outside "
+            f"[{_TINY:.0e}, {_HUGE:.0e}]: they would underflow to 0 or overflow; keep {sd_name} "
+            f"below about 4 times {mean_name}, both of ordinary size"
+        )
+    return low, high
+
+
+def _check_neg_binomial(mu_name: str, alpha_name: str, mu: float, alpha: float) -> None:
+    """Raise ``ValueError`` unless numpy can draw NegativeBinomial(mean ``mu``, dispersion
+    ``alpha``) with that mean: its Poisson rate, up to mu + 10 mu / sqrt(alpha), must stay below
+    1e18, and p = alpha / (alpha + mu) must not round to 1 (every draw would be 0) unless ``mu``
+    is so small (<= 1e-12) that draws of 0 are right."""
+    if not mu * (1 + 10 / math.sqrt(alpha)) < 1e18:
+        raise ValueError(
+            f"{alpha_name}={alpha!r} is too small for {mu_name}={mu!r}: numpy's negative "
+            f"binomial sampler cannot draw it; use {alpha_name} >= "
+            f"{(10 * mu / (1e18 - mu)) ** 2:.3g}"
+        )
+    if alpha / (alpha + mu) == 1.0 and mu > 1e-12:
+        raise ValueError(
+            f"{alpha_name}={alpha!r} is so large next to {mu_name}={mu!r} that every draw would be "
+            f"0 instead of averaging {mu_name}: use {alpha_name} <= {mu * 1e12:.3g}"
+        )
 
 
 def _check_number(name: str, value: float, bound: str = "") -> None:
@@ -74,9 +166,10 @@ def simulate_grouped_binomial(
     Raises
     ------
     ValueError
-        Naming the bad parameter: ``n_groups`` < 1, ``min_size`` < 1,
-        ``max_size`` < ``min_size``, ``sigma`` < 0, a non-finite ``mu``, or
-        ``sizes`` of the wrong length or with a size < 1.
+        Naming the bad parameter: ``n_groups`` < 1 or more than :data:`MAX_ROWS`,
+        ``min_size`` < 1, ``max_size`` < ``min_size`` or above :data:`MAX_COUNT`, ``sigma`` < 0,
+        a non-finite ``mu``, ``mu`` and ``sigma`` so large that log-odds overflow, or ``sizes``
+        of the wrong length or with a size < 1 or above :data:`MAX_COUNT`.
 
     Example
     -------
@@ -87,12 +180,14 @@ def simulate_grouped_binomial(
     True
     """
     _check_whole("n_groups", n_groups, 1)
-    _check_whole("min_size", min_size, 1)
-    _check_whole("max_size", max_size, min_size)
+    _check_rows(f"n_groups={n_groups:,}", n_groups, 7, "simulate fewer groups")
+    _check_whole("min_size", min_size, 1, MAX_COUNT)
+    _check_whole("max_size", max_size, min_size, MAX_COUNT)
     if not math.isfinite(mu):
         raise ValueError(f"mu must be a finite number, got {mu!r}")
     if not (math.isfinite(sigma) and sigma >= 0):
         raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
+    _check_bound("a true log-odds", {"mu": abs(mu), "sigma": _Z * sigma})
     rng = np.random.default_rng(seed)
     if sizes is None:
         n = np.round(np.exp(rng.uniform(np.log(min_size), np.log(max_size), n_groups)))
@@ -102,6 +197,8 @@ def simulate_grouped_binomial(
             raise ValueError(f"sizes must have one entry per group ({n_groups}), got {n.shape}")
         if (n < 1).any() or not np.all(np.mod(n, 1) == 0):
             raise ValueError("sizes must be whole numbers >= 1")
+        if (n > MAX_COUNT).any():
+            raise ValueError(f"sizes must be at most MAX_COUNT = {MAX_COUNT:.0e}, got {n.max()!r}")
     n = n.astype("int64")
     log_odds = rng.normal(mu, sigma, n_groups)
     p = special.expit(log_odds)
@@ -156,8 +253,9 @@ def simulate_correlated_stores(
     Raises
     ------
     ValueError
-        Naming the bad parameter: ``n_stores`` < 2, ``contacts`` < 1, an sd <= 0,
-        ``corr`` outside (-1, 1), or non-finite means.
+        Naming the bad parameter: ``n_stores`` < 2 or more than :data:`MAX_ROWS` / 2,
+        ``contacts`` < 1 or above :data:`MAX_COUNT`, an sd <= 0, ``corr`` outside (-1, 1),
+        non-finite means, or means and sds so large that log-odds overflow.
 
     Example
     -------
@@ -166,13 +264,17 @@ def simulate_correlated_stores(
     ((6, 4), ['store', 'intercept', 'slope'])
     """
     _check_whole("n_stores", n_stores, 2)
-    _check_whole("contacts", contacts, 1)
+    _check_rows(f"n_stores={n_stores:,}", 2 * n_stores, 4, "simulate fewer stores")
+    _check_whole("contacts", contacts, 1, MAX_COUNT)
     if len(mean) != 2 or not all(math.isfinite(m) for m in mean):
         raise ValueError(f"mean must be two finite numbers (intercept, slope), got {mean!r}")
     if len(sd) != 2 or not all(math.isfinite(s) and s > 0 for s in sd):
         raise ValueError(f"sd must be two positive numbers (intercept, slope), got {sd!r}")
     if not (math.isfinite(corr) and -1 < corr < 1):
         raise ValueError(f"corr must lie strictly between -1 and 1, got {corr!r}")
+    _check_bound("a variance (sd squared)", {"sd": max(sd) * max(sd)})
+    _check_bound("a true log-odds", {"mean": abs(mean[0]) + abs(mean[1]),
+                                      "sd": _Z * (sd[0] + sd[1])})
     rng = np.random.default_rng(seed)
     cov = np.array([[sd[0] ** 2, corr * sd[0] * sd[1]], [corr * sd[0] * sd[1], sd[1] ** 2]])
     effects = rng.multivariate_normal(np.asarray(mean, dtype=float), cov, size=n_stores)
@@ -214,6 +316,10 @@ class ElasticityParams:
     + Normal(0, ``noise_sd``). Quantity is in thousands of units.
 
     Every field is checked when the object is made; a bad value raises ``ValueError`` naming it.
+    Besides each field's own range: the expected number of rows, ``n_regions`` x (``stores_mu`` +
+    ``min_stores``) x (``steps_mu`` + ``min_steps``), is at most :data:`MAX_ROWS`; incomes and
+    prices stay within [1e-300, 1e300] (so prices are > 0 and their logs finite); log quantities
+    stay within +-700 (so quantities are finite and > 0).
 
     Example
     -------
@@ -250,6 +356,31 @@ class ElasticityParams:
                   "slope_income"}
         for name in sorted(positive | finite):
             _check_number(name, getattr(self, name), "> 0" if name in positive else "")
+        rows = (self.n_regions * (self.stores_mu + self.min_stores)
+                * (self.steps_mu + self.min_steps))
+        _check_rows(
+            f"n_regions={self.n_regions:,} x (stores_mu + min_stores) x (steps_mu + min_steps)",
+            rows, 8, "lower n_regions, stores_mu, min_stores, steps_mu or min_steps",
+        )
+        _check_neg_binomial("stores_mu", "stores_alpha", self.stores_mu, self.stores_alpha)
+        _check_neg_binomial("steps_mu", "steps_alpha", self.steps_mu, self.steps_alpha)
+        income = _gamma_range("income_mean", "income_sd", self.income_mean, self.income_sd)
+        income = (income[0] + self.income_shift, income[1] + self.income_shift)
+        log_price = tuple(map(math.log, _gamma_range("price_mean", "price_sd", self.price_mean,
+                                                     self.price_sd)))
+        region = _Z * self.region_sd
+        intercept = max(abs(self.intercept_base + self.intercept_income * x) for x in income)
+        slope = max(abs(self.slope_base + self.slope_income * x) for x in income) + region
+        _check_bound(
+            "log quantity", {
+                "intercept_base + intercept_income x income (income_mean, income_sd, "
+                "income_shift)": intercept + region,
+                "(slope_base + slope_income x income) x log price (price_mean, price_sd)":
+                    slope * max(map(abs, log_price)),
+                "noise_sd": _Z * self.noise_sd,
+            },
+            700.0, " (quantity = exp(log quantity) would overflow or underflow to 0)",
+        )
 
 
 @dataclass(frozen=True)
@@ -288,6 +419,14 @@ def simulate_elasticities(
 ) -> ElasticitySim:
     """Simulate one SKU sold in many stores across regions with income-driven elasticities.
 
+    Raises
+    ------
+    ValueError
+        When the numbers of stores and time steps drawn (random, and very spread out for a small
+        ``stores_alpha`` or ``steps_alpha``) add up to more than :data:`MAX_ROWS` rows; checked
+        before the rows are made. The parameters themselves are checked by
+        :class:`ElasticityParams`.
+
     Example
     -------
     >>> sim = simulate_elasticities(seed=1)
@@ -303,9 +442,17 @@ def simulate_elasticities(
     intercept = rng.normal(p.intercept_base + p.intercept_income * income, p.region_sd)
     elasticity = rng.normal(p.slope_base + p.slope_income * income, p.region_sd)
     n_stores = _neg_binomial(rng, p.stores_mu, p.stores_alpha, p.n_regions) + p.min_stores
+    # The counts are random (very spread out for a small alpha): check the rows actually drawn
+    # before making them.
+    rows = int(n_stores.sum()) * p.min_steps
+    fix = "raise stores_alpha and steps_alpha (less spread) or lower the means"
+    _check_rows(f"seed {seed}'s draw of {int(n_stores.sum()):,} stores x min_steps={p.min_steps}",
+                rows, 8, fix)
     frames = []
     for j, region in enumerate(regions):
         steps = _neg_binomial(rng, p.steps_mu, p.steps_alpha, n_stores[j]) + p.min_steps
+        rows += int(steps.sum()) - p.min_steps * len(steps)
+        _check_rows(f"seed {seed}'s draw of time steps (regions R1 to {region})", rows, 8, fix)
         for s, n_steps in enumerate(steps):
             price = _gamma(rng, p.price_mean, p.price_sd, n_steps)
             log_q = intercept[j] + elasticity[j] * np.log(price) + rng.normal(
@@ -350,7 +497,10 @@ class PanelParams:
 
     Units: KPI in thousands of units sold per week, spend in thousands of dollars per week, so an
     effect is the extra thousand units sold per extra thousand dollars. Every field is checked when
-    the object is made; a bad value raises ``ValueError`` naming it.
+    the object is made; a bad value raises ``ValueError`` naming it. Besides each field's own
+    range: ``n_markets`` x ``n_weeks`` is at most :data:`MAX_ROWS`; weekly spend stays within
+    [1e-300, 1e300] (so spend > 0 holds: a log-sd ``spend_between`` or ``spend_within`` beyond
+    about 29 could make spend underflow to 0); the KPI stays below 1e300.
 
     Example
     -------
@@ -396,6 +546,31 @@ class PanelParams:
             _check_number(name, getattr(self, name), bound)
         if not (isinstance(self.brand_ar, (int, float)) and -1 < self.brand_ar < 1):
             raise ValueError(f"brand_ar must lie strictly between -1 and 1, got {self.brand_ar!r}")
+        _check_rows(f"n_markets={self.n_markets:,} x n_weeks={self.n_weeks:,}",
+                    self.n_markets * self.n_weeks, 9, "lower n_markets or n_weeks")
+        # log spend = log(spend_means) + s z - s^2 / 2 for each log-sd s (spend_between and
+        # spend_within); with |z| <= _Z that term lies within -(_Z s + s^2 / 2) and _Z s - s^2 / 2.
+        between, within = self.spend_between, self.spend_within
+        drops = {"spend_means": max(0.0, -math.log(min(self.spend_means))),
+                 "spend_between": _Z * between + between * between / 2,
+                 "spend_within": _Z * within + within * within / 2}
+        _check_bound("-log(weekly spend)", drops, -math.log(_TINY),
+                     " (spend would underflow to 0, against the documented spend > 0)",
+                     "keep the log-sds spend_between and spend_within below about 29")
+        top = max(self.spend_means) * math.exp(
+            _Z * between - between * between / 2 + _Z * within - within * within / 2)
+        _check_bound("weekly spend", {"spend_means": top})
+        _check_bound("the KPI", {
+            "baseline": abs(self.baseline),
+            "confounding": _Z * sum(map(abs, self.confounding)),
+            "baseline_sd": _Z * self.baseline_sd,
+            "trend": abs(self.trend) * (self.n_weeks - 1) / 52,
+            "season": abs(self.season),
+            "brand_effect": abs(self.brand_effect) * _Z,  # the brand metric is standardized
+            "effects": sum(map(abs, self.effects)) * top,
+            "slope_sds": _Z * sum(self.slope_sds) * top,
+            "noise_sd": _Z * self.noise_sd,
+        })
 
 
 @dataclass(frozen=True)
@@ -526,8 +701,10 @@ def simulate_reaction_times(
     Raises
     ------
     ValueError
-        Naming the bad parameter: ``n_subjects`` or ``n_stimuli`` < 2, ``n_days`` < 2, an sd
-        or scale <= 0, ``corr`` outside (-1, 1), or a non-finite mean.
+        Naming the bad parameter: ``n_subjects`` or ``n_stimuli`` < 2, ``n_days`` < 2, more than
+        :data:`MAX_ROWS` rows (``n_subjects`` x ``n_days``) or stimuli, an sd or scale <= 0,
+        ``corr`` outside (-1, 1), a non-finite mean, or values so large that reaction times,
+        days or the reported parameters overflow.
 
     Example
     -------
@@ -549,6 +726,23 @@ def simulate_reaction_times(
     _check_number("corr", corr)
     if not -1 < corr < 1:
         raise ValueError(f"corr must lie strictly between -1 and 1, got {corr!r}")
+    _check_rows(f"n_subjects={n_subjects:,} x n_days={n_days:,}", n_subjects * n_days, 4,
+                "lower n_subjects or n_days")
+    _check_rows(f"n_stimuli={n_stimuli:,}", n_stimuli, 2, "lower n_stimuli")
+    _check_bound("a variance (sd squared)", {"sd_intercept": sd_intercept * sd_intercept,
+                                             "sd_slope": sd_slope * sd_slope})
+    last_day = n_days - 1
+    _check_bound("a reaction time", {
+        "intercept x y_scale": abs(intercept) * y_scale,
+        "sd_intercept x y_scale": _Z * sd_intercept * y_scale,
+        "slope x y_scale": abs(slope) * last_day * y_scale,
+        "sd_slope x y_scale": _Z * sd_slope * last_day * y_scale,
+        "sd_stimulus x y_scale": _Z * sd_stimulus * y_scale,
+        "sigma x y_scale": _Z * sigma * y_scale,
+    })
+    _check_bound("days", {"x_scale": last_day * x_scale})
+    _check_bound("the slope in the data's units", {
+        "x_scale (dividing slope and sd_slope)": (abs(slope) + sd_slope) * y_scale / x_scale})
     rng = np.random.default_rng(seed)
     cov = np.array([[sd_intercept**2, corr * sd_intercept * sd_slope],
                     [corr * sd_intercept * sd_slope, sd_slope**2]])

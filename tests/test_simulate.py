@@ -292,3 +292,97 @@ def test_reaction_times_bad_parameters(kwargs, message):
 
     with pytest.raises(ValueError, match=message):
         simulate_reaction_times(**kwargs)
+
+
+# --- nonsense parameters and oversized requests (issue 17) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        # Gamma draws of 0: all-NaN rows before the check
+        (lambda: ElasticityParams(price_mean=1e-320), "price_mean=1e-320 with price_sd"),
+        (lambda: ElasticityParams(price_sd=100.0), "price_sd=100.0 give a Gamma"),
+        (lambda: ElasticityParams(income_mean=1e-8), "income_mean=1e-08 with income_sd"),
+        # exp(log quantity) overflows
+        (lambda: ElasticityParams(noise_sd=1e3), "log quantity could reach.*because of noise_sd"),
+        (lambda: ElasticityParams(intercept_base=1e8), "because of intercept_base"),
+        # numpy's negative binomial cannot draw it, or draws only 0
+        (lambda: ElasticityParams(stores_alpha=1e-40), "stores_alpha=1e-40 is too small"),
+        (lambda: ElasticityParams(steps_alpha=1e20), "steps_alpha=1e\\+20 is so large"),
+        # spend underflows to 0, against the documented spend > 0
+        (lambda: PanelParams(spend_within=1000), "spend > 0.*because of spend_within"),
+        (lambda: PanelParams(spend_between=40.0), "because of spend_between"),
+        (lambda: PanelParams(spend_means=(1e-320, 4.0, 4.0)), "because of spend_means"),
+        # the KPI overflows
+        (lambda: PanelParams(baseline=1.7e308, season=1e308),
+         "KPI could reach.*because of baseline"),
+        (lambda: simulate_grouped_binomial(sigma=1e308), "log-odds.*because of sigma"),
+        (lambda: simulate_grouped_binomial(max_size=10**30), "max_size must be.*<= 1e\\+18"),
+        (lambda: simulate_correlated_stores(sd=(1e300, 0.5)), "variance.*because of sd"),
+        (lambda: simulate_correlated_stores(contacts=2**63), "contacts must be.*<= 1e\\+18"),
+    ],
+)
+def test_nonsense_parameters_are_refused_naming_the_field(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_nonsense_reaction_time_scales_are_refused():
+    from helpers.simulate import simulate_reaction_times
+
+    with pytest.raises(ValueError, match="because of x_scale"):
+        simulate_reaction_times(x_scale=1e-320)
+    with pytest.raises(ValueError, match=r"reaction time could reach.*because of \w+ x y_scale"):
+        simulate_reaction_times(y_scale=1e307)
+
+
+def test_parameters_at_the_edge_of_the_checks_give_finite_output():
+    """What the checks let through still gives finite output with its documented properties."""
+    panel = simulate_panel(PanelParams(n_markets=200, spend_within=29.0, spend_between=0.6), seed=1)
+    spend = panel.data[list(CHANNELS)].to_numpy()
+    assert (spend > 0).all() and np.isfinite(panel.data["kpi"]).all()
+    sim = simulate_elasticities(ElasticityParams(price_sd=1.0, noise_sd=3.0), seed=1)
+    assert (sim.data["price"] > 0).all() and (sim.data["quantity"] > 0).all()
+    assert np.isfinite(sim.data.select_dtypes("number").to_numpy()).all()
+
+
+@pytest.mark.parametrize(
+    ("make", "request_text"),
+    [
+        (lambda: simulate_grouped_binomial(n_groups=10**9), "n_groups=1,000,000,000"),
+        (lambda: simulate_correlated_stores(n_stores=10**9), "n_stores=1,000,000,000"),
+        (lambda: PanelParams(n_markets=10**9), "n_markets=1,000,000,000 x n_weeks=26"),
+        (lambda: ElasticityParams(n_regions=10**6), "n_regions=1,000,000"),
+    ],
+)
+def test_oversized_requests_are_refused_before_allocating(make, request_text):
+    """Refused with the memory the request would need, and without allocating it."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=f"{request_text}.* GB; the simulators make at most "
+                                             "MAX_ROWS = 10,000,000 rows"):
+            make()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+def test_oversized_reaction_time_requests_are_refused():
+    from helpers.simulate import MAX_ROWS, simulate_reaction_times
+
+    with pytest.raises(ValueError, match=r"n_subjects=1,000,000,000 x n_days=10 asks for "
+                                         r"10,000,000,000 rows x 4 columns, about 320.0 GB"):
+        simulate_reaction_times(n_subjects=10**9)
+    simulate_reaction_times(n_subjects=MAX_ROWS // 10**6, n_days=2)  # small requests still run
+
+
+def test_elasticity_draws_beyond_max_rows_are_refused():
+    """The store and step counts are random: a widely spread draw is checked before its rows are
+    made (seed 26 draws 151,404 stores of at least 200 steps each)."""
+    params = ElasticityParams(stores_mu=5000, stores_alpha=1e-3, min_steps=200)
+    with pytest.raises(ValueError, match="seed 26's draw of 151,404 stores.*raise stores_alpha"):
+        simulate_elasticities(params, seed=26)
