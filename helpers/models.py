@@ -11,6 +11,11 @@ Default priors follow Bambi's rules, so they are on the data's own scale (see
 :func:`model_priors`); print them before fitting. :func:`predict` gives expected values or
 posterior predictive draws for new rows of existing or new groups.
 
+Formulas are code: Bambi (through formulae) evaluates the names and calls in a formula as Python,
+so a formula can call anything reachable from where it is evaluated. The helpers therefore read a
+formula themselves and refuse, before formulae evaluates anything, whatever is not a column name,
+a number, an operator or one of the :data:`TRANSFORMS` (see :func:`parse_formula`).
+
 Example
 -------
 >>> import numpy as np, pandas as pd
@@ -26,7 +31,10 @@ Normal(98.23, 21.83)
 
 from __future__ import annotations
 
+import keyword
+import numbers
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -49,9 +57,46 @@ FAMILIES: dict[str, str] = {
 #: Bambi's multiplier for the default prior scales (``bambi.priors.scaler.PriorScaler.STD``).
 PRIOR_SCALE: float = 2.5
 
+#: The only functions a formula may call: formulae's own ``C``, ``I``, ``center``, ``scale`` and
+#: ``standardize``, and numpy's ``log`` and ``exp`` (given to formulae by the helpers).
+TRANSFORMS: tuple[str, ...] = ("C", "I", "center", "exp", "log", "scale", "standardize")
+_TRANSFORM_FUNCTIONS: dict[str, object] = {"exp": np.exp, "log": np.log}
+
+#: Range of the LKJ shape ``eta``: outside it the log density loses accuracy (above about 1e12)
+#: or cannot be computed (below about 1e-16). LKJ(1) is uniform over correlation matrices; a large
+#: eta pins the correlations at 0, as an uncorrelated term ``(1 + x || g)`` does.
+ETA_RANGE: tuple[float, float] = (1e-8, 1e8)
+
+#: Explicit prior scales are in conflict with a gaussian response when its mean lies more than
+#: this many prior sds from the intercept's prior mean ...
+CONFLICT_SDS: float = 4.0
+#: ... or when its sd is more than this many times the scale of sigma's HalfNormal prior.
+CONFLICT_SPREAD: float = 10.0
+
+
+class PriorDataConflictWarning(UserWarning):
+    """Explicit prior scales leave the response's location or spread far out of the priors' reach.
+
+    Issued by :func:`model_priors` and :func:`correlated_effects_model`; the fit would then be
+    pulled far from the data while the convergence checks still pass.
+    """
+
+
 _GROUP_TERM = re.compile(r"\(([^()|]*)(\|\|?)([^()|]*)\)")
 _PROPORTION = re.compile(r"^p\(\s*(\w+)\s*,\s*(\w+)\s*\)$")
 _GROUP = re.compile(r"\w+(\s*[:/]\s*\w+)*")
+# One token of the right-hand side: a number (not glued to a name or a dot), a name, an operator.
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?![\w.])
+  | (?P<name>[^\W\d]\w*)
+  | (?P<op>\*\*|\|\||[-+*/:()|])
+""", re.VERBOSE)
+_ALLOWED = (
+    "formulas are evaluated as code (by formulae, as in Bambi), so the helpers accept only column "
+    "names, numbers, the operators + - * / : ** | and parentheses, and the transforms "
+    + ", ".join(TRANSFORMS) + ": add a computed column to the data instead"
+)
 
 
 @dataclass(frozen=True)
@@ -80,12 +125,23 @@ def parse_formula(formula: str) -> ParsedFormula:
     expands (as in lme4 and brms) to ``(1 | a) + (1 | a:b)``, and ``a:b`` groups by the
     combinations of two columns.
 
+    Formulas are code: Bambi and formulae evaluate a formula's names and calls as Python, so a
+    formula from an untrusted source could run anything (``os.system(...)`` included). This
+    function reads the formula without evaluating it and accepts on the right-hand side only
+    names (column names, checked against the data later), numbers, the operators ``+ - * / : **``,
+    ``|``, ``||`` and parentheses, and calls of the :data:`TRANSFORMS` (``C``, ``I``, ``center``,
+    ``exp``, ``log``, ``scale``, ``standardize``); the response is a column name or
+    ``p(successes, trials)``.
+
     Raises
     ------
     ValueError
         For anything the helper cannot fit faithfully, saying what to write instead: no ``~``,
-        no grouping term, a grouping factor that is not column names joined by ``:`` or ``/``,
-        the same grouping factor in two terms, or a malformed ``p(successes, trials)`` response.
+        unbalanced parentheses, no grouping term, a grouping factor that is not column names
+        joined by ``:`` or ``/``, the same grouping factor in two terms, a malformed
+        ``p(successes, trials)`` response, or anything beyond the allowed names, numbers,
+        operators and transforms: attribute access (``a.b``), strings, other functions, names
+        with ``__``, Python keywords, braces.
 
     Example
     -------
@@ -95,8 +151,11 @@ def parse_formula(formula: str) -> ParsedFormula:
     >>> [t.group for t in parse_formula("y ~ x + (1 | a/b)").terms]
     ['a', 'a:b']
     """
+    if not isinstance(formula, str):
+        raise ValueError(f"formula must be a string like 'y ~ x + (1 + x | g)', got {formula!r}")
     if formula.count("~") != 1:
         raise ValueError(f"formula needs exactly one '~': {formula!r}")
+    _check_parentheses(formula)
     lhs, rhs = (part.strip() for part in formula.split("~"))
     found = _GROUP_TERM.findall(rhs)
     if "|" in _GROUP_TERM.sub("", rhs):
@@ -132,6 +191,7 @@ def parse_formula(formula: str) -> ParsedFormula:
             f"grouping factor(s) {repeated} appear in more than one term of {formula!r}: put their "
             "effects in one term, e.g. (1 + x | g) (correlated) or (1 + x || g) (uncorrelated)"
         )
+    _tokens(rhs, formula)  # refuses anything but names, numbers, operators and TRANSFORMS
     common = _GROUP_TERM.sub("", rhs).strip()
     common = re.sub(r"^\+|\+$", "", re.sub(r"(\+\s*)+\+", "+", common).strip()).strip() or "1"
     proportion = _PROPORTION.match(lhs)
@@ -147,10 +207,79 @@ def parse_formula(formula: str) -> ParsedFormula:
     return ParsedFormula(lhs, None, common, tuple(terms))
 
 
+def _check_parentheses(formula: str) -> None:
+    """Raise ``ValueError`` unless every '(' of ``formula`` is closed by a later ')'."""
+    depth = 0
+    for position, char in enumerate(formula):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            raise ValueError(
+                f"unbalanced parentheses in {formula!r}: the ')' after {formula[:position]!r} "
+                "closes nothing; remove it or add the matching '('"
+            )
+    if depth:
+        raise ValueError(
+            f"unbalanced parentheses in {formula!r}: {depth} '(' never closed; add the "
+            "matching ')'"
+        )
+
+
+def _tokens(text: str, formula: str) -> list[tuple[str, str]]:
+    """``(kind, token)`` pairs of a right-hand side; kind is number, name, call or op.
+
+    A ``call`` is a name followed by '(' and must be one of :data:`TRANSFORMS`. Raises
+    ``ValueError`` for anything else (see :func:`parse_formula`), naming it.
+    """
+    found: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            rest = text[position:position + 30]
+            char = rest[0]
+            if char == "." and found and found[-1][0] in ("name", "op"):
+                what = f"attribute access ('{found[-1][1]}{rest.split()[0]}')"
+            elif char in "'\"`":
+                what = f"a string or quoted name ({rest!r})"
+            else:
+                what = f"{char!r} (at {rest!r})"
+            raise ValueError(f"{what} is not allowed in formula {formula!r}: {_ALLOWED}")
+        position = match.end()
+        kind = match.lastgroup
+        token = match.group(kind)
+        if kind == "space":
+            continue
+        if kind == "name" and ("__" in token or keyword.iskeyword(token)):
+            raise ValueError(
+                f"the name {token!r} is not allowed in formula {formula!r} (names with '__' and "
+                f"Python keywords are refused): {_ALLOWED}"
+            )
+        if token == "(" and found and found[-1][0] == "name":
+            name = found[-1][1]
+            if name not in TRANSFORMS:
+                raise ValueError(f"unknown function {name}() in formula {formula!r}: {_ALLOWED}")
+            found[-1] = ("call", name)
+        elif token == "(" and found and (found[-1][1] == ")" or found[-1][0] == "number"):
+            raise ValueError(
+                f"only the transforms can be called, but formula {formula!r} calls "
+                f"'{found[-1][1]}(': {_ALLOWED}"
+            )
+        found.append((kind, token))
+    return found
+
+
+def _formula_columns(parsed: ParsedFormula) -> list[str]:
+    """The column names of the common part and the group-level effects, in order."""
+    parts = [parsed.common] + [term.effects for term in parsed.terms]
+    names = [token for part in parts for kind, token in _tokens(part, part) if kind == "name"]
+    return list(dict.fromkeys(names))
+
+
 def _design(response: str, terms: str, data: pd.DataFrame):
     """formulae's common-effects design of ``response ~ terms`` (None if it has no columns)."""
     try:
-        common = design_matrices(f"{response} ~ {terms}", data).common
+        common = design_matrices(f"{response} ~ {terms}", data,
+                                 extra_namespace=_TRANSFORM_FUNCTIONS).common
     except Exception as error:  # formulae raises several types for unknown names
         raise ValueError(f"cannot build the design of '{terms}': {error}") from error
     if common is None:
@@ -169,6 +298,39 @@ def _group_keys(data: pd.DataFrame, group: str) -> pd.Series:
     if len(columns) == 1:
         return data[group]
     return data[columns].astype(str).agg(":".join, axis=1)
+
+
+def _check_one_type(data: pd.DataFrame, columns: list[str], role: str) -> None:
+    """Raise ``ValueError`` naming the first of ``columns`` whose values mix types (numbers and
+    strings, say): they cannot be sorted into levels, and '1' and 1 would print alike."""
+    for column in columns:
+        if data[column].dtype != object:
+            continue
+        kinds = sorted({
+            "number" if issubclass(kind, numbers.Number) and not issubclass(kind, (bool, np.bool_))
+            else kind.__name__
+            for kind in pd.unique(data[column].dropna().map(type))
+        })
+        if len(kinds) > 1:
+            raise ValueError(
+                f"{role} column {column!r} mixes values of types {kinds}: make them one type "
+                f"first, e.g. data[{column!r}] = data[{column!r}].astype(str)"
+            )
+
+
+def _response(data: pd.DataFrame, column: str, role: str, kinds: str = "iuf") -> np.ndarray:
+    """The values of ``column``, checked to be numbers (numpy kinds ``kinds``) and finite."""
+    values = data[column].to_numpy()
+    if values.dtype.kind not in kinds:
+        raise ValueError(
+            f"{role} {column!r} must be numeric, got dtype {data[column].dtype}: convert it, e.g. "
+            f"data[{column!r}] = pd.to_numeric(data[{column!r}])"
+        )
+    infinite = ~np.isfinite(values.astype(float))
+    if infinite.any():
+        raise ValueError(f"{role} {column!r} is infinite in row(s) "
+                         f"{data.index[infinite][:5].tolist()}: drop or fix them")
+    return values
 
 
 def _levels(keys: pd.Series) -> list:
@@ -218,25 +380,48 @@ def _build_design(formula: str, data: pd.DataFrame, family: str) -> _Design:
             f"family {family!r} expects {FAMILIES[family]}; the formula's response is "
             f"{formula.split('~')[0].strip()!r}"
         )
-    group_columns = [col for term in parsed.terms for col in term.group.split(":")]
+    group_columns = list(dict.fromkeys(
+        col for term in parsed.terms for col in term.group.split(":")))
+    predictors = _formula_columns(parsed)
     needed = list(dict.fromkeys(
         [parsed.response] + ([parsed.trials] if parsed.trials else []) + group_columns))
-    missing = [col for col in needed if col not in data.columns]
+    missing = [col for col in dict.fromkeys(needed + predictors) if col not in data.columns]
     if missing:
-        raise ValueError(f"column(s) {missing} not in the data; columns: {list(data.columns)}")
+        raise ValueError(
+            f"column(s) {missing} not in the data (check the spelling, or add them); the data's "
+            f"columns: {list(data.columns)}"
+        )
     if data[needed].isna().any().any():
         bad = [col for col in needed if data[col].isna().any()]
         raise ValueError(f"missing values in {bad}: drop or fill them first")
-    y = data[parsed.response].to_numpy()
+    _check_one_type(data, group_columns, "grouping")
+    _check_one_type(data, [col for col in predictors if col not in group_columns], "predictor")
     trials = None
-    if family == "gaussian" and not np.issubdtype(y.dtype, np.number):
-        raise ValueError(f"gaussian response {parsed.response!r} must be numeric")
-    if family == "bernoulli" and not np.isin(y, [0, 1]).all():
-        raise ValueError(f"bernoulli response {parsed.response!r} must be 0/1")
-    if family == "binomial":
-        trials = data[parsed.trials].to_numpy()
-        if (y < 0).any() or (y > trials).any():
-            raise ValueError(f"need 0 <= {parsed.response} <= {parsed.trials} in every row")
+    if family == "gaussian":
+        y = _response(data, parsed.response, "gaussian response")
+    elif family == "bernoulli":
+        y = data[parsed.response].to_numpy()
+        if not np.isin(y, [0, 1]).all():
+            raise ValueError(f"bernoulli response {parsed.response!r} must be 0/1")
+    else:
+        y = _response(data, parsed.response, "binomial successes")
+        trials = _response(data, parsed.trials, "binomial trials")
+        for column, values in ((parsed.response, y), (parsed.trials, trials)):
+            fractional = np.mod(values, 1) != 0
+            if fractional.any():
+                row = data.index[fractional][0]
+                raise ValueError(
+                    f"binomial column {column!r} must hold whole numbers (counts), but row {row!r} "
+                    f"has {data.loc[row, column]}"
+                )
+        outside = (y < 0) | (y > trials)
+        if outside.any():
+            row = data.index[outside][0]
+            raise ValueError(
+                f"need 0 <= {parsed.response} <= {parsed.trials} in every row: row {row!r} has "
+                f"{parsed.response} = {data.loc[row, parsed.response]} successes of "
+                f"{parsed.trials} = {data.loc[row, parsed.trials]} trials"
+            )
 
     common_design = None
     if parsed.common.strip() != "0":
@@ -252,7 +437,8 @@ def _build_design(formula: str, data: pd.DataFrame, family: str) -> _Design:
         levels = _levels(keys)
         if len(levels) < 2:
             raise ValueError(f"grouping factor {term.group!r} has fewer than two levels")
-        index = pd.Categorical(keys, categories=levels).codes
+        # Positions in the observed levels (pd.Categorical would warn about unused categories).
+        index = pd.Index(levels).get_indexer(keys)
         effect_dim = f"effect_{term.group}" if several else "effect"
         design.terms.append(_TermDesign(term, effects_design, effects_design.as_dataframe(),
                                         levels, index, effect_dim))
@@ -332,6 +518,12 @@ def _priors(design: _Design, eta: float, sd_scale: float | None, common_scale: f
     for name, value in {"eta": eta, "sd_scale": sd_scale, "common_scale": common_scale,
                         "sigma_scale": sigma_scale}.items():
         _check_scale(name, value)
+    if not ETA_RANGE[0] <= eta <= ETA_RANGE[1]:
+        raise ValueError(
+            f"eta must lie between {ETA_RANGE[0]:g} and {ETA_RANGE[1]:g}, got {eta!r}: outside "
+            "that range the LKJ log density is inaccurate or cannot be computed (eta = 1 is "
+            "uniform; for correlations of 0 use an uncorrelated term, (1 + x || g))"
+        )
     gaussian = design.family == "gaussian"
     # Bambi's PriorScaler: the response's mean and sd for gaussian models, 0 and 1 otherwise.
     y_mean, y_sd = (float(np.mean(design.y)), float(np.std(design.y))) if gaussian else (0.0, 1.0)
@@ -383,7 +575,61 @@ def _priors(design: _Design, eta: float, sd_scale: float | None, common_scale: f
     if gaussian:
         sigma_prior = ("HalfNormal", float(sigma_scale)) if sigma_scale is not None \
             else ("HalfStudentT", 4.0, y_sd)
-    return Priors(intercept, common_priors, centred, group_sd, float(eta), correlated, sigma_prior)
+    priors = Priors(intercept, common_priors, centred, group_sd, float(eta), correlated,
+                    sigma_prior)
+    _warn_prior_conflict(design, priors, sd_scale)
+    return priors
+
+
+def _warn_prior_conflict(design: _Design, priors: Priors, sd_scale: float | None) -> None:
+    """Warn (:class:`PriorDataConflictWarning`) when explicit prior scales cannot reach a gaussian
+    response: its mean more than :data:`CONFLICT_SDS` prior sds from the intercept's prior mean,
+    or its sd more than :data:`CONFLICT_SPREAD` times the scale of sigma's HalfNormal prior.
+
+    Defaults are data-scaled and never warn; the logit families have no response scale to miss.
+    """
+    if design.family != "gaussian":
+        return
+    response = design.parsed.response
+    y_mean, y_sd = float(np.mean(design.y)), float(np.std(design.y))
+    location = None  # (prior mean, prior sd, what the prior is on, the argument that set it)
+    common_intercept = design.common is not None and "Intercept" in design.common.columns
+    if common_intercept and not priors.centred:
+        mu, sd = priors.common["Intercept"]
+        location = (mu, sd, f"the intercept's prior b[Intercept] ~ Normal({_num(mu)}, {_num(sd)})",
+                    "common_scale")
+    elif not common_intercept and sd_scale is not None:
+        # No common intercept: the group-level intercepts (mean 0) must carry the response's mean.
+        for term in design.terms:
+            if "Intercept" in term.effects.columns:
+                sd = priors.group_sd[term.group]["Intercept"]
+                location = (0.0, sd, f"the prior of the group-level intercepts r_{term.group} "
+                            f"(mean 0, sd_{term.group}[Intercept] ~ HalfNormal({_num(sd)}))",
+                            "sd_scale")
+                break
+    if location is not None:
+        mu, sd, prior, argument = location
+        distance = abs(y_mean - mu) / sd
+        if distance > CONFLICT_SDS:
+            warnings.warn(
+                f"prior-data conflict: the response {response!r} has mean {y_mean:.4g}, "
+                f"{distance:.3g} prior sds from {prior}, set by {argument}; the fit will be "
+                f"pulled toward {_num(mu)} and can be far off while the convergence checks pass. "
+                f"Leave {argument} unset for Bambi's data-scaled default priors, or standardize "
+                "the response first",
+                PriorDataConflictWarning, stacklevel=4,
+            )
+    if priors.sigma is not None and priors.sigma[0] == "HalfNormal":
+        ratio = y_sd / priors.sigma[1]
+        if ratio > CONFLICT_SPREAD:
+            warnings.warn(
+                f"prior-data conflict: the response {response!r} has sd {y_sd:.4g}, {ratio:.3g} "
+                f"times the scale of sigma's prior HalfNormal({_num(priors.sigma[1])}), set by "
+                "sigma_scale; the fit will squeeze the residual sd. Leave sigma_scale unset for "
+                "Bambi's data-scaled default (HalfStudentT(4, sd(y))), or standardize the "
+                "response first",
+                PriorDataConflictWarning, stacklevel=4,
+            )
 
 
 def _common_columns(design: _Design) -> dict[str, list[str]]:
@@ -429,13 +675,22 @@ def model_priors(
     Explicit scales replace a whole class: ``common_scale`` puts Normal(0, common_scale) on every
     common coefficient, the intercept included, in the uncentred design; ``sd_scale`` puts
     HalfNormal(sd_scale) on every group-level sd; ``sigma_scale`` puts HalfNormal(sigma_scale) on
-    the residual sd. All three at 1 give the unit-scale priors the chapters teach with.
+    the residual sd. All three at 1 give the unit-scale priors the chapters teach with: they
+    suit standardized responses and log-odds, not data in their own units.
 
     Raises
     ------
     ValueError
-        As :func:`correlated_effects_model`, and for a non-positive or non-finite scale or a
-        constant predictor or response.
+        As :func:`correlated_effects_model`, and for a non-positive or non-finite scale, an
+        ``eta`` outside :data:`ETA_RANGE`, or a constant predictor or response.
+
+    Warns
+    -----
+    PriorDataConflictWarning
+        When explicit scales leave a gaussian response out of reach: its mean more than
+        :data:`CONFLICT_SDS` prior sds from the intercept's prior mean (``common_scale``, or
+        ``sd_scale`` for the group-level intercepts of a model without a common intercept), or
+        its sd more than :data:`CONFLICT_SPREAD` times ``sigma_scale``. The defaults never warn.
 
     Example
     -------
@@ -502,9 +757,17 @@ def correlated_effects_model(
     Raises
     ------
     ValueError
-        For an unsupported formula (see :func:`parse_formula`), an unknown family, a family
-        and response that do not match, a missing column, missing values, a grouping factor
-        with fewer than two levels, or a bad prior setting.
+        For an unsupported or unsafe formula (see :func:`parse_formula`: formulas are code, so
+        only column names, numbers, operators and :data:`TRANSFORMS` are accepted), an unknown
+        family, a family and response that do not match, a column of the formula missing from
+        the data, missing values, a non-numeric or infinite response, binomial counts that are
+        not whole numbers or exceed the trials, a grouping or predictor column mixing value
+        types, a grouping factor with fewer than two levels, or a bad prior setting.
+
+    Warns
+    -----
+    PriorDataConflictWarning
+        When explicit prior scales are far from the data (see :func:`model_priors`).
 
     Example
     -------
@@ -659,8 +922,9 @@ def predict(
     Raises
     ------
     ValueError
-        An unknown ``kind``, a missing column, an unknown level of a common categorical
-        predictor, or a new group level without ``sample_new_groups=True``.
+        An unknown ``kind``, a formula or training data :func:`correlated_effects_model` would
+        refuse, a column of the formula missing from ``new_data``, an unknown level of a common
+        categorical predictor, or a new group level without ``sample_new_groups=True``.
 
     Example
     -------
@@ -678,6 +942,12 @@ def predict(
         raise ValueError(f"kind must be 'mean' or 'response', got {kind!r}")
     design = _build_design(formula, data, family)
     new_data = data if new_data is None else new_data
+    columns = _formula_columns(design.parsed) + [
+        col for term in design.parsed.terms for col in term.group.split(":")]
+    missing = [col for col in dict.fromkeys(columns) if col not in new_data.columns]
+    if missing:
+        raise ValueError(f"column(s) {missing} not in new_data; its columns: "
+                         f"{list(new_data.columns)}")
     posterior = idata["posterior"]
     rng = np.random.default_rng(random_seed)
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -12,6 +15,7 @@ from helpers.diagnostics import check_convergence
 from helpers.models import (
     GroupTerm,
     ParsedFormula,
+    PriorDataConflictWarning,
     correlated_effects_model,
     model_priors,
     parse_formula,
@@ -334,7 +338,9 @@ def test_explicit_scales_give_the_unit_priors(counts):
 
 def test_sigma_scale_gives_a_half_normal():
     data = mixed_data()
-    priors = model_priors("y ~ 1 + x + (1 | g)", data, sigma_scale=2.0)
+    # y's sd is about 64, so HalfNormal(2) on sigma is a prior-data conflict (see below).
+    with pytest.warns(PriorDataConflictWarning, match="sigma_scale"):
+        priors = model_priors("y ~ 1 + x + (1 | g)", data, sigma_scale=2.0)
     assert priors.sigma == ("HalfNormal", 2.0)
     assert priors.table().loc["sigma", "prior"] == "HalfNormal(2)"
 
@@ -610,3 +616,198 @@ def test_uncorrelated_terms_match_bambi():
         a, b = ours_summary.loc[ours_row], bambi_summary.loc[bambi_row]
         assert abs(a["mean"] - b["mean"]) <= 4 * np.hypot(a["mcse_mean"], b["mcse_mean"]), ours_row
         assert abs(a["sd"] - b["sd"]) <= 0.1 * b["sd"], ours_row
+
+
+# --- bad input (issue 17) -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("eta", [float("inf"), float("nan"), -1.0])
+def test_eta_must_be_finite_and_positive(counts, eta):
+    with pytest.raises(ValueError, match="eta must be a finite positive number"):
+        correlated_effects_model("p(bought, n) ~ 0 + (1 + promo | channel)", counts,
+                                 family="binomial", eta=eta)
+
+
+@pytest.mark.parametrize("eta", [1e308, 1e20, 1e-300])
+def test_eta_outside_its_range_is_refused(counts, eta):
+    """Huge eta gave a NaN log density (1e308) or a wrong one (above ~1e12); tiny eta fails."""
+    with pytest.raises(ValueError, match=r"eta must lie between 1e-08 and 1e\+08.*\|\| g"):
+        model_priors("p(bought, n) ~ 0 + (1 + promo | channel)", counts, family="binomial",
+                     eta=eta)
+
+
+def test_binomial_counts_are_whole_numbers_within_the_trials(counts):
+    formula = "p(bought, n) ~ (1 + promo | channel)"
+    fractional = counts.astype({"bought": float})
+    fractional.loc[fractional.index[2], "bought"] = 1.5
+    with pytest.raises(ValueError, match="binomial column 'bought' must hold whole numbers.*1.5"):
+        correlated_effects_model(formula, fractional, family="binomial")
+    with pytest.raises(ValueError, match="binomial column 'n' must hold whole numbers"):
+        correlated_effects_model(formula, counts.assign(n=counts["n"] + 0.5), family="binomial")
+    with pytest.raises(ValueError, match="need 0 <= bought <= n in every row: row 0 has bought = "):
+        correlated_effects_model(formula, counts.assign(bought=counts["n"] + 1), family="binomial")
+    with pytest.raises(ValueError, match="binomial trials 'n' must be numeric"):
+        correlated_effects_model(formula, counts.assign(n=counts["n"].astype(str)),
+                                 family="binomial")
+
+
+def test_untrusted_formula_code_is_not_run(tmp_path):
+    """Formulas are code in formulae: the helper refuses a call before formulae evaluates it."""
+    target = tmp_path / "FILE"
+    data = mixed_data()
+    formula = f'y ~ x + (1 + x | g) + helpers.sampling.os.system("touch {target}")'
+    for call in (correlated_effects_model, model_priors):
+        with pytest.raises(ValueError, match="attribute access.*helpers.sampling.*formulas are "
+                                             "evaluated as code"):
+            call(formula, data)
+    with pytest.raises(ValueError, match="attribute access"):
+        predict(None, formula, data)
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("formula", "message"),
+    [
+        ("y ~ x + (1 | g) + __import__('os').system('ls')", "the name '__import__' is not allowed"),
+        ("y ~ x + (1 | g) + eval(x)", r"unknown function eval\(\)"),
+        ("y ~ np.log(x) + (1 | g)", r"attribute access \('np.log\(x\)'\)"),
+        ("y ~ x + (1 + x.real | g)", "attribute access"),
+        ("y ~ x + (1 | g) + I(lambda: 1)", "the name 'lambda' is not allowed"),
+        ("y ~ x + (1 | g) + (x)(x)", "only the transforms can be called"),
+        ("y ~ x + (1 | g) + {x}", "'{' .* is not allowed"),
+        ("y ~ x + (1 | g) + x[0]", "'\\[' .* is not allowed"),
+        ("y ~ x + (1 | g) + C(x, levels=['a'])", "',' .* is not allowed"),
+        ("y ~ `x y` + (1 | g)", "a string or quoted name"),
+    ],
+)
+def test_formulas_allow_only_columns_numbers_operators_and_transforms(formula, message):
+    with pytest.raises(ValueError, match=message):
+        parse_formula(formula)
+
+
+def test_allowed_transforms_build_and_predict():
+    data = mixed_data().assign(w=lambda d: d["w"] + 1)
+    formula = "y ~ log(w) + exp(x / 10) + center(x) + I(x ** 2) + C(h) + (1 | g)"
+    model = correlated_effects_model(formula, data)
+    assert model.coords["common"][:5] == ("Intercept", "log(w)", "exp(x / 10)", "center(x)",
+                                          "I(x ** 2)")
+    assert model_priors("y ~ scale(x) + standardize(w) + (1 | g)", data).common.keys() \
+        == {"scale(x)", "standardize(w)"}
+    idata = prior_as_posterior(model, draws=5)
+    assert predict(idata, formula, data, data.head(3)).sizes["obs"] == 3
+
+
+@pytest.mark.parametrize(
+    ("formula", "message"),
+    [
+        ("y ~ (x + (1 | g)", r"unbalanced parentheses.*1 '\(' never closed"),
+        ("y ~ x) + (1 | g)", r"unbalanced parentheses.*the '\)' after 'y ~ x' closes nothing"),
+        ("y ~ x + (1 | g))", "unbalanced parentheses"),
+    ],
+)
+def test_unbalanced_parentheses_are_refused_first(formula, message):
+    with pytest.raises(ValueError, match=message):
+        correlated_effects_model(formula, mixed_data())
+
+
+def test_missing_columns_are_named_with_the_available_ones():
+    data = mixed_data()
+    with pytest.raises(ValueError, match=r"\['v'\] not in the data.*columns: \['g', 'h', 'x'"):
+        correlated_effects_model("y ~ x + v + (1 | g)", data)
+    with pytest.raises(ValueError, match=r"\['v'\] not in the data"):
+        model_priors("y ~ x + (1 + v | g)", data)
+    formula = "y ~ 1 + x + (1 | g)"
+    idata = prior_as_posterior(correlated_effects_model(formula, data), draws=5)
+    with pytest.raises(ValueError, match=r"\['x'\] not in new_data; its columns: \['g'\]"):
+        predict(idata, formula, data, pd.DataFrame({"g": ["a"]}))
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        (lambda y: y.astype(str), "gaussian response 'y' must be numeric, got dtype"),
+        (lambda y: y + 0j, "gaussian response 'y' must be numeric"),
+        (lambda y: y.where(y.index > 0, np.inf),
+         r"gaussian response 'y' is infinite in row\(s\) \[0\]"),
+    ],
+)
+def test_non_numeric_or_infinite_response_is_refused(response, message):
+    data = mixed_data()
+    with pytest.raises(ValueError, match=message):
+        correlated_effects_model("y ~ x + (1 | g)", data.assign(y=response(data["y"])))
+
+
+def test_group_column_of_mixed_types_is_refused():
+    data = mixed_data()
+    mixed = data.assign(g=[1, "a"] * (len(data) // 2))
+    with pytest.raises(ValueError, match=r"grouping column 'g' mixes values of types "
+                                         r"\['number', 'str'\].*astype\(str\)"):
+        correlated_effects_model("y ~ x + (1 | g)", mixed)
+    with pytest.raises(ValueError, match="grouping column 'g' mixes"):
+        correlated_effects_model("y ~ x + (1 | g:h)", mixed)
+    with pytest.raises(ValueError, match="predictor column 'h' mixes"):
+        correlated_effects_model("y ~ x + h + (1 | g)", data.assign(h=[1, "a"] * (len(data) // 2)))
+
+
+# --- prior-data conflict (issue 17) ---------------------------------------------------------------
+
+
+def test_unit_scale_priors_on_data_in_the_hundreds_warn():
+    """Reaction times (mean ~ 300 ms, sd ~ 50): Normal(0, 1) on the intercept and HalfNormal(1) on
+    sigma cannot reach them; the fit would give an intercept near 3 and pass the gate."""
+    from helpers.simulate import simulate_reaction_times
+
+    data = simulate_reaction_times(seed=1).data
+    formula = "reaction ~ 1 + days + (1 + days | subject)"
+    with pytest.warns(PriorDataConflictWarning) as record:
+        correlated_effects_model(formula, data, common_scale=1.0, sd_scale=1.0, sigma_scale=1.0)
+    messages = [str(w.message) for w in record]
+    assert any(re.search(r"'reaction' has mean .* prior sds from the intercept's prior "
+                         r"b\[Intercept\] ~ Normal\(0, 1\), set by common_scale.*Leave "
+                         r"common_scale unset", m) for m in messages), messages
+    assert any(re.search(r"'reaction' has sd .* times the scale of sigma's prior HalfNormal\(1\)"
+                         r".*Leave sigma_scale unset", m) for m in messages), messages
+    # Without a common intercept the group-level intercepts must carry the mean.
+    with pytest.warns(PriorDataConflictWarning, match=r"group-level intercepts r_subject "
+                                                      r"\(mean 0, sd_subject\[Intercept\] ~ "
+                                                      r"HalfNormal\(1\)\), set by sd_scale"):
+        model_priors("reaction ~ 0 + days + (1 + days | subject)", data, sd_scale=1.0)
+
+
+def test_no_conflict_warning_for_defaults_standardized_data_or_the_chapters():
+    """Defaults are data-scaled; unit scales suit standardized data and log-odds; the chapters'
+    explicit priors (elasticities, correlated_effects) must not warn (it would fail the build)."""
+    from helpers.simulate import simulate_elasticities, simulate_reaction_times
+
+    data = simulate_reaction_times(seed=1).data
+    standardized = data.assign(reaction=(data["reaction"] - data["reaction"].mean())
+                               / data["reaction"].std())
+    sim = simulate_elasticities(seed=42)
+    sales = sim.data.assign(
+        log_price_c=lambda d: d["log_price"] - d["log_price"].mean(),
+        income_c=lambda d: d["median_income"] - sim.truth["median_income"].mean())
+    stores = simulate_correlated_stores(n_stores=60, contacts=100, corr=-0.6, seed=1).data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model_priors("reaction ~ 1 + days + (1 + days | subject)", data)
+        model_priors("reaction ~ 1 + days + (1 + days | subject)", standardized,
+                     common_scale=1.0, sd_scale=1.0, sigma_scale=1.0)
+        model_priors("log_quantity ~ 1 + log_price_c + income_c + income_c:log_price_c"
+                     " + (1 + log_price_c | region)", sales, eta=2.0, sd_scale=0.1,
+                     common_scale=3.0, sigma_scale=1.0)
+        model_priors("p(bought, n) ~ 1 + promo + (1 + promo | store)", stores,
+                     family="binomial", common_scale=1.0, sd_scale=1.0)
+
+
+def test_a_categorical_group_with_an_unused_level_builds_without_warnings():
+    """Issue 17: pandas warned (Pandas4Warning, a DeprecationWarning) when a categorical group
+    column had a category no row uses; the unused level is simply not a group."""
+    import warnings
+
+    data = gaussian_groups(n_groups=6, per_group=4)
+    levels = sorted(data["g"].unique())
+    data["g"] = pd.Categorical(data["g"], categories=[*levels, "unused"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = correlated_effects_model("y ~ 1 + x + (1 + x | g)", data)
+    assert list(model.coords["g"]) == levels
