@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -64,10 +65,16 @@ def built_site(tmp_path_factory) -> Path:
     executes runs in a fresh kernel, and any cell error, stderr output or Sphinx warning fails.
     """
     out = tmp_path_factory.mktemp("site")
+    before = set(os.listdir(tempfile.gettempdir()))
     result = make("html", f"BUILD_ROOT={out}", env={"PYTHONPATH": str(OFFLINE)})
     if result.returncode != 0:
         pytest.fail(f"strict build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    TEMP_LEFT_BY_BUILD.update(set(os.listdir(tempfile.gettempdir())) - before)
     return out / "_build" / "html"
+
+
+#: What the strict build left in the system's temp folder (filled by ``built_site``).
+TEMP_LEFT_BY_BUILD: set[str] = set()
 
 
 @pytest.fixture(scope="session")

@@ -128,6 +128,15 @@ def test_strict_build_passes(built_site):
 
 
 @pytest.mark.slow
+def test_the_build_leaves_the_system_temp_folder_as_it_was(built_site):
+    """Kernels and PyTensor's JAX linker write temporary files; the build keeps them under
+    _build/tmp (`make clean` removes them), not in the system's temp folder."""
+    from conftest import TEMP_LEFT_BY_BUILD
+
+    assert not TEMP_LEFT_BY_BUILD, sorted(TEMP_LEFT_BY_BUILD)[:10]
+
+
+@pytest.mark.slow
 def test_site_works_offline(built_site):
     """MathJax is served from the site itself: formulas render without a network."""
     assert (built_site / "_static" / "mathjax" / "tex-chtml.js").is_file()
