@@ -36,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -270,10 +271,27 @@ def render_markdown(source: str, context: Context) -> str:
         line = ("> " * depth + line).rstrip() if depth else line
         if not (rendered and line == rendered[-1] and not line.strip("> ")):  # one blank line
             rendered.append(line)
-    text = "\n".join(rendered)
+    text = "\n".join(_table_code(line) for line in rendered)
     text = ROLE.sub(lambda m: render_role(m["role"], m["text"], context), text)
     text = SUBSTITUTION.sub(lambda m: str(context.substitutions.get(m["name"], m[0])), text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _table_code(line: str) -> str:
+    r"""A table row's code spans that hold an escaped pipe (``\|``) as HTML ``<code>``.
+
+    MyST and GitHub read ``\|`` inside a table's code span as a pipe; some notebook renderers
+    (nbconvert's, for one) show the backslash. ``&#124;`` in HTML reads the same everywhere.
+
+    Example
+    -------
+    >>> print(_table_code(r"| lme4 | `(1 + x \| g)` |"))
+    | lme4 | <code>(1 + x &#124; g)</code> |
+    """
+    if not line.lstrip().startswith("|") or "\\|" not in line:
+        return line
+    return re.sub(r"`([^`]*\\\|[^`]*)`", lambda m: "<code>" + html.escape(m[1]).replace(
+        "\\|", "&#124;") + "</code>", line)
 
 
 def exercise_numbers(cells: list, chapter: str = "") -> dict[str, str]:
@@ -426,7 +444,7 @@ class NotebookLink(SphinxTransform):
         if not offered_as_notebook(Path(self.env.doc2path(docname))):
             return
         base = "../" * docname.count("/") + f"{NOTEBOOKS}/"
-        html = (f'<p class="notebook-download"><a href="{base}{Path(docname).name}.ipynb" download>'
+        link = (f'<p class="notebook-download"><a href="{base}{Path(docname).name}.ipynb" download>'
                 f"Download this chapter as a notebook</a> (.ipynb, with outputs) and "
                 f'<a href="{base}{BOOK_FILES}" download>{BOOK_FILES}</a> (the book\'s helpers and '
                 f"data) into one folder, then open the notebook in Jupyter or upload both to "
@@ -435,7 +453,7 @@ class NotebookLink(SphinxTransform):
             title = next(iter(section.findall(nodes.title)), None)
             if title is not None:
                 title.parent.insert(title.parent.index(title) + 1,
-                                    nodes.raw("", html, format="html"))
+                                    nodes.raw("", link, format="html"))
             break
 
 

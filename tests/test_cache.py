@@ -7,6 +7,7 @@ requirements.txt or pyproject.toml change. Tested on a copy of those files in a 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -114,3 +115,26 @@ def test_a_moved_checkout_makes_its_own_virtual_environment(tmp_path):
     unchanged = subprocess.run(["make", "--no-print-directory", "install", python], cwd=moved,
                                capture_output=True, text=True, check=True)
     assert "Nothing to be done" in unchanged.stdout
+
+
+@pytest.mark.slow
+def test_two_real_builds_at_once_both_end_well_and_keep_the_cache(built_site, tmp_path):
+    """The user's case: `make html` twice at the same time in one checkout (warm cache, after
+    the strict build). The second waits for the first; both sites are complete; the execution
+    cache still holds every chapter."""
+    from jupyter_cache import get_cache
+
+    from conftest import OFFLINE, chapter_files
+
+    env = {**os.environ, "PYTHONPATH": str(OFFLINE)}
+    builds = [subprocess.Popen(["make", "--no-print-directory", "html", f"BUILD_ROOT={tmp_path / name}"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True) for name in ("a", "b")]
+    outputs = [build.communicate(timeout=1800)[0] for build in builds]
+    assert [build.returncode for build in builds] == [0, 0], [out[-3000:] for out in outputs]
+    assert sum("waiting for it to finish" in out for out in outputs) == 1
+    for name in ("a", "b"):
+        assert (tmp_path / name / "_build" / "html" / "book" / "own_data.html").is_file()
+    cached = {Path(record.uri).name for record in
+              get_cache(ROOT / "_build" / ".jupyter_cache").list_cache_records()}
+    assert {path.name for path in chapter_files()} <= cached

@@ -225,7 +225,7 @@ def test_downloaded_notebooks_read_as_plain_markdown(built_site, learners_site, 
     for name in offered:
         notebook = nbformat.read(site / NOTEBOOKS / f"{name}.ipynb", as_version=4)
         markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
-        for raw in ("}`", "{{", ":::", "```{", ":label:", ":class:", "solution-"):
+        for raw in ("}`", "{{", ":::", "```{", ":label:", ":class:", "solution-", "\\|"):
             assert raw not in markdown, f"{edition} {name}: raw MyST {raw!r} left in the markdown"
         assert "**Teaching:** " in markdown and "> **Exercise " in markdown, name
         assert ("**Solution to Exercise " in markdown) == (edition == "full"), name
