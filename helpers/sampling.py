@@ -94,7 +94,8 @@ def sample_kwargs(**overrides: Any) -> dict[str, Any]:
     ------
     ValueError
         If ``draws``, ``tune``, ``cores`` (at least 1) or ``chains`` (at least 2) is not a whole
-        number (a bool is not), ``init`` is not one of :data:`INIT_METHODS`, or
+        number (a bool is not; ``cores=None`` lets PyMC choose), ``init`` is not one of
+        :data:`INIT_METHODS`, or
         ``nuts_sampler`` is unknown.
     """
     kwargs: dict[str, Any] = {
@@ -109,6 +110,8 @@ def sample_kwargs(**overrides: Any) -> dict[str, Any]:
     kwargs.update(overrides)
     for key, least in (("draws", 1), ("tune", 1), ("chains", 2), ("cores", 1)):
         value = kwargs[key]
+        if key == "cores" and value is None:  # PyMC's own choice (its default)
+            continue
         # numbers.Integral covers Python and NumPy integers; bool is an int, but never a count.
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
             raise ValueError(f"{key} must be a positive whole number (at least {least}; an int, "

@@ -53,6 +53,7 @@ def test_sample_kwargs_accepts_numpy_integers_and_any_init_case():
     kwargs = sampling.sample_kwargs(draws=np.int64(500), chains=np.int32(2), cores=np.int64(2),
                                     init="JITTER+adapt_diag", nuts_sampler="numpyro")
     assert (kwargs["draws"], kwargs["chains"], kwargs["cores"]) == (500, 2, 2)
+    assert sampling.sample_kwargs(cores=None)["cores"] is None  # PyMC picks, as pm.sample does
     assert type(kwargs["draws"]) is int
     assert kwargs["nuts"] == {"jitter": True}
     assert sampling.sample_kwargs(init="advi", nuts_sampler="pymc")["init"] == "advi"
