@@ -1,7 +1,10 @@
 """The benchmark: its models match the chapters, its driver summarizes right, its record is whole.
 
-The performance targets are checked on the committed record (benchmarks/results/), as the issue
-asks ("benchmark, not timed tests"); the tests never time anything themselves.
+The committed record (benchmarks/results/) is checked for what the book's choices rest on:
+NumPyro fastest cold for every chapter model with the same draws in every run, through the gate;
+the season-pass models under 10 s cold; the own-data model through the gate under 60 s warm.
+The other targets (3 s warm, the whole-book times) are reported, met or not, by the Performance
+page, not asserted here. No test times anything itself.
 """
 
 from __future__ import annotations
@@ -135,8 +138,8 @@ def test_record_backs_the_choice_of_the_book_backend():
     """The reasons helpers/sampling.py gives: fastest cold for every chapter model, same draws
     every run. (The large own-data model, measured on two backends only, is not a chapter's.)
 
-    The targets themselves (season-pass models under 10 s cold and 3 s warm) are reported, met or
-    not, by the Performance page; they are not a pass/fail test.
+    Of the targets, only "season-pass models under 10 s cold" is asserted (the fast models); the
+    3 s warm target is reported, met or not, by the Performance page.
     """
     summary = load_summary()
     cold = summary.xs("cold", level="cache")["time_to_posterior_s_median"].unstack("backend")
