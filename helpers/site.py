@@ -39,7 +39,7 @@ from __future__ import annotations
 import html
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -323,10 +323,14 @@ def without_glue_records(cell):
 
 
 def for_download(notebook: nbformat.NotebookNode, context: Context, solutions: bool) -> None:
-    """Turn an executed chapter into a notebook that reads well outside the book (in place)."""
-    context.glued = glued_values(notebook.cells)
-    context.substitutions = notebook.metadata.get("myst", {}).get("substitutions", {})
-    context.exercises = exercise_numbers(notebook.cells, context.chapter)
+    """Turn an executed chapter into a notebook that reads well outside the book (in place).
+
+    ``context`` holds what the whole book shares (titles, labels, citations) and the chapter's
+    number; the chapter's own glued values, substitutions and exercises are read from it here.
+    """
+    context = replace(context, glued=glued_values(notebook.cells),
+                      substitutions=notebook.metadata.get("myst", {}).get("substitutions", {}),
+                      exercises=exercise_numbers(notebook.cells, context.chapter))
     cells = split_solutions(notebook.cells, keep=solutions)
     for cell in cells:
         if cell["cell_type"] == "markdown":
@@ -501,8 +505,9 @@ def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
         if notebook is None:
             raise RuntimeError(f"no executed notebook found for {docname}")
         number = app.env.toc_secnumbers.get(docname, {}).get("")
-        context.chapter = ".".join(map(str, number)) if number else ""
-        for_download(notebook, context, solutions=not app.config.learners_edition)
+        chapter = ".".join(map(str, number)) if number else ""
+        for_download(notebook, replace(context, chapter=chapter),
+                     solutions=not app.config.learners_edition)
         notebook.cells.insert(0, nbformat.v4.new_code_cell(setup_source))
         notebook.cells[0].metadata["tags"] = ["setup"]
         nbformat.validate(notebook)
