@@ -8,7 +8,7 @@ STAMP     := $(VENV)/.installed
 # Where `make html` writes (the site lands in $(BUILD_ROOT)/_build/html).
 BUILD_ROOT ?= .
 # The strict build: warnings are errors, nitpicky references, report every problem at once.
-# The tests build with exactly these flags (tests/test_book.py calls `make html`).
+# The tests build with exactly these flags (tests/book/test_book.py calls `make html`).
 JB_FLAGS  := --warningiserror --nitpick --keep-going
 
 # Compile caches, kept with the build outputs so that `make clean` clears them: PyTensor's
@@ -59,16 +59,19 @@ book: $(STAMP)  ## Execute every chapter and build the website into _build/html
 	@$(MAKE) --no-print-directory html
 	@echo "The site is in _build/html/index.html"
 
-# jupyter-cache keys executed notebooks on their code cells only. Chapters also depend on the
-# helpers, the data and the installed stack: when any of these change, drop the execution cache
-# (and Sphinx's saved environment, so every chapter is re-read and re-executed).
-CACHE_INPUTS = $(sort $(wildcard helpers/*.py data/*)) requirements.txt pyproject.toml
+# jupyter-cache keys executed notebooks on their code cells only. Chapters also depend on what
+# they import: the helpers package, the data and the pinned stack. When any of these change, drop
+# the execution cache (and Sphinx's saved environment, so every chapter is re-read and
+# re-executed). Build code (website/, tools/, the Makefile, pyproject.toml's tool settings) is
+# not among them: editing it keeps the cache. The two pages that read tools' files (workshop,
+# performance) are executed on every build instead (their front matter says so).
+CACHE_INPUTS = $(sort $(wildcard helpers/*.py data/*)) requirements.txt
 CACHE_KEY    = $(shell cat $(CACHE_INPUTS) | sha256sum | cut -c1-16)
 
-cache-check:  # drop the execution cache when helpers/, data/ or the requirements changed
+cache-check:  # drop the execution cache when what the chapters import changed
 	@mkdir -p _build
 	@if [ "$$(cat _build/.cache-key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
-	  echo "helpers/, data/ or the requirements changed: clearing the execution cache"; \
+	  echo "helpers/, data/ or the pins changed: clearing the execution cache"; \
 	  rm -rf _build/.jupyter_cache _build/.doctrees; echo "$(CACHE_KEY)" > _build/.cache-key; fi
 
 # The book's configuration (the tests build once with a copy that sets the repository URL).
@@ -83,15 +86,17 @@ with_lock = mkdir -p _build; if command -v flock >/dev/null 2>&1; then exec 9>$(
 # Temporary files of the build and its kernels (PyTensor leaves its JAX sources there) stay
 # under _build, which `make clean` removes, instead of piling up in the system's temp folder.
 BUILD_TMP := $(CURDIR)/_build/tmp
+# The kernels find the tools (the workshop page imports tools.workshop) from the repository root.
+BUILD_ENV := TMPDIR=$(BUILD_TMP) PYTHONPATH=$(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 html:  # the strict build itself, into $(BUILD_ROOT)/_build/html (needs `make install` first)
 	@$(with_lock) $(MAKE) --no-print-directory html-unlocked
 
 html-unlocked: cache-check
 	@mkdir -p $(BUILD_TMP)
-	TMPDIR=$(BUILD_TMP) $(BIN)/jupyter-book build . --config $(CONFIG) --path-output $(BUILD_ROOT) $(JB_FLAGS)
+	$(BUILD_ENV) $(BIN)/jupyter-book build . --config $(CONFIG) --path-output $(BUILD_ROOT) $(JB_FLAGS)
 
-# The learners' edition: the same book with every solution left out (helpers/site.py),
+# The learners' edition: the same book with every solution left out (website/site_extension.py),
 # built beside the full one. It shares the execution cache.
 LEARNERS_CONFIG := _build/learners_config.yml
 
@@ -103,7 +108,7 @@ learners-unlocked: cache-check
 	@$(BIN)/python -c "import yaml; c = yaml.safe_load(open('$(CONFIG)')); \
 	  c['sphinx']['config']['learners_edition'] = True; c['title'] += \" (learners' edition)\"; \
 	  yaml.safe_dump(c, open('$(LEARNERS_CONFIG)', 'w'), sort_keys=False)"
-	TMPDIR=$(BUILD_TMP) $(BIN)/jupyter-book build . --config $(LEARNERS_CONFIG) --path-output $(BUILD_ROOT)/_build/learners $(JB_FLAGS)
+	$(BUILD_ENV) $(BIN)/jupyter-book build . --config $(LEARNERS_CONFIG) --path-output $(BUILD_ROOT)/_build/learners $(JB_FLAGS)
 	@echo "The learners' edition is in $(BUILD_ROOT)/_build/learners/_build/html/index.html"
 
 test: $(STAMP) browser  ## Run the whole test suite (chapter execution, strict build, browser)
@@ -139,13 +144,13 @@ lab: $(STAMP)  ## Start JupyterLab here; chapters in book/ open as notebooks (ju
 	  p.write_text(json.dumps(s, indent=2) + '\n')"
 	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ROOT) $(LAB_FLAGS)
 
-# The benchmark (benchmarks/README.md): every model, every sampler backend, cold and warm, in
+# The benchmark (tools/benchmarks/README.md): every model, every sampler backend, cold and warm, in
 # fresh processes with their own temporary caches. About an hour on 2 cores; BENCH_FLAGS narrows
 # it, e.g. make bench BENCH_FLAGS="--models season_baseline --backends numpyro --reps 1".
 BENCH_FLAGS ?=
 
-bench: $(STAMP)  ## Measure time to posterior for every model and backend -> benchmarks/results/
-	$(BIN)/python benchmarks/bench.py $(BENCH_FLAGS)
+bench: $(STAMP)  ## Measure time to posterior for every model and backend -> tools/benchmarks/results/
+	$(BIN)/python tools/benchmarks/bench.py $(BENCH_FLAGS)
 
 clean:  ## Remove the built site, the execution cache and the compile caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import arviz as az
 import matplotlib as mpl
-import pandas as pd
 import seaborn as sns
 
 from helpers.sampling import CI_PROB
@@ -23,20 +22,13 @@ PROMO_PALETTE: dict[str, str] = {"NoBundle": "#4C72B0", "Bundle": "#DD8452"}
 CHANNEL_PALETTE: dict[str, str] = {"Mail": "#55A868", "Park": "#8172B3", "Email": "#C44E52"}
 
 
-def _format_float(value: float) -> str:
-    """Three decimals; scientific notation for tiny non-zero values (used for pandas tables)."""
-    if value != 0 and abs(value) < 5e-4:
-        return f"{value:.1e}"
-    return f"{value:.3f}"
-
-
 def set_style() -> None:
     """Set one style for matplotlib, seaborn and ArviZ figures in the book.
 
     seaborn's "whitegrid" theme with a colour-blind-safe palette, readable
     font sizes, figures at 110 dpi, ArviZ's matching style, and 89% intervals
-    for ArviZ summaries and plots (``stats.ci_prob``); pandas tables show 3 decimals
-    (scientific notation only for values below 0.0005 in size).
+    for ArviZ summaries and plots (``stats.ci_prob``). Tables are left alone: they show numbers
+    as the code rounds them.
 
     Example
     -------
@@ -63,7 +55,6 @@ def set_style() -> None:
             "axes.spines.right": False,
         }
     )
-    pd.set_option("display.float_format", _format_float)
     az.rcParams["stats.ci_prob"] = CI_PROB
     az.rcParams["stats.ci_kind"] = "eti"
 

@@ -3,9 +3,9 @@
 Every chapter fits through :func:`fit` (Bambi models) or :func:`sample_kwargs`
 (PyMC models), so draws, chains, the seed and the sampler are set here and
 nowhere else. Chains start from dispersed (jittered) points, the samplers' default, so
-that r_hat can catch a chain stuck where the others are not. Importing this module also quiets the INFO chatter of PyMC and
-Bambi ("Initializing NUTS...", "Sampling 4 chains..."): built pages show results;
-warnings still show. It also stops PyTensor's search for a system BLAS (see below).
+that r_hat can catch a chain stuck where the others are not. :func:`configure_sampling` (called
+by :func:`helpers.configure`) quiets the INFO chatter of PyMC and Bambi and sets PyTensor up;
+importing this module changes nothing.
 
 Example
 -------
@@ -43,7 +43,7 @@ CORES: int = 1
 SAMPLER: str = "numpyro"
 #: Linker for everything else PyTensor compiles (PyMC's own sampler, posterior predictive
 #: draws): the C virtual machine, because with PyTensor's default ("auto", i.e. Numba) the first
-#: run on an empty compile cache gives different draws from later runs (tests/test_determinism.py).
+#: run on an empty compile cache gives different draws from later runs (tests/book/test_determinism.py).
 #: A linker set in ``PYTENSOR_FLAGS`` wins.
 LINKER: str = "cvm"
 #: Probability mass of the credible intervals the book reports (89%, as in the sources).
@@ -54,19 +54,31 @@ INIT_METHODS: tuple[str, ...] = (
     "jitter+adapt_full", "advi+adapt_diag", "advi", "advi_map", "map", "jitter+map",
 )
 
-for _name in ("pymc", "bambi", "pymc.sampling", "pymc.stats"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
-# NumPyro imports tqdm.auto, which warns in Jupyter that ipywidgets is missing (no progress bars
-# are drawn: progressbar=False).
-warnings.filterwarnings("ignore", message="IProgress not found")
+def configure_sampling() -> None:
+    """Quiet the samplers' chatter and set PyTensor up as the book measured it.
 
-# A pip-installed PyTensor searches for a system BLAS the first time a model needs a matrix
-# product (the LKJ prior does), finds none and warns on every page. No BLAS would be used
-# either way, and the book's matrices are tiny: skip the search unless the reader configured it.
-if "blas__ldflags" not in os.environ.get("PYTENSOR_FLAGS", ""):
-    pytensor.config.blas__ldflags = ""
-if "linker" not in os.environ.get("PYTENSOR_FLAGS", ""):
-    pytensor.config.linker = LINKER
+    Sets PyMC's and Bambi's loggers to WARNING (no "Initializing NUTS..." on built pages;
+    warnings still show), ignores tqdm's "IProgress not found" warning (no progress bars are
+    drawn), stops PyTensor's search for a system BLAS (a pip-installed PyTensor finds none and
+    warns on every page; the book's matrices are tiny) and sets the :data:`LINKER`. A
+    ``blas__ldflags`` or ``linker`` in ``PYTENSOR_FLAGS`` wins. Nothing happens on import:
+    chapters call this through :func:`helpers.configure`.
+
+    Example
+    -------
+    >>> configure_sampling()
+    >>> import logging, pytensor
+    >>> logging.getLogger("pymc").level == logging.WARNING
+    True
+    """
+    for name in ("pymc", "bambi", "pymc.sampling", "pymc.stats"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    if "blas__ldflags" not in flags:
+        pytensor.config.blas__ldflags = ""
+    if "linker" not in flags:
+        pytensor.config.linker = LINKER
 
 
 def sample_kwargs(**overrides: Any) -> dict[str, Any]:

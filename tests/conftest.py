@@ -16,6 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 collect_ignore = ["offline"]
 
 
+def pytest_configure(config) -> None:
+    """The book's one configuration call, as every chapter's setup cell makes it (quiet samplers,
+    PyTensor's linker, figure style): importing the helpers changes nothing by itself."""
+    import helpers
+
+    helpers.configure()
+
+
 def toc_files() -> list[Path]:
     """Every source file listed in _toc.yml (root first), as paths."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())

@@ -1,6 +1,6 @@
 """Refuse every network connection except to this machine (loaded via PYTHONPATH by the tests).
 
-The strict build in tests/test_book.py runs with this folder on PYTHONPATH, so the build and
+The strict build in tests/book/test_book.py runs with this folder on PYTHONPATH, so the build and
 every chapter's kernel (a child process, same environment) fail loudly if anything tries to reach
 the network: the book must work offline in a workshop room.
 """

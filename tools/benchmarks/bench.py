@@ -1,6 +1,6 @@
 """Time to a first posterior, for every model the book fits, on every sampler backend.
 
-Each measurement runs in a fresh Python process (``python benchmarks/bench.py worker ...``):
+Each measurement runs in a fresh Python process (``python tools/benchmarks/bench.py worker ...``):
 
 - **cold**: an empty compile cache (a new PyTensor ``base_compiledir``, Numba and JAX caches in
   a new temporary folder), as on a fresh laptop or CI machine;
@@ -16,8 +16,8 @@ of sampling, divergences and the largest r_hat. The driver repeats each cell, wr
 
 Usage::
 
-    python benchmarks/bench.py                        # everything (about an hour on 2 cores)
-    python benchmarks/bench.py --models season_baseline --backends pymc-cvm --reps 1
+    python tools/benchmarks/bench.py                        # everything (about an hour on 2 cores)
+    python tools/benchmarks/bench.py --models season_baseline --backends pymc-cvm --reps 1
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 #: Backend -> (pm.sample's nuts_sampler, PyTensor linker). "auto" is PyTensor's default (Numba).
@@ -69,7 +69,7 @@ def worker(model: str, backend: str) -> dict:
     start = time.perf_counter()
     import numpy as np
 
-    from benchmarks.models import MODELS
+    from tools.benchmarks.models import MODELS
     from helpers.diagnostics import count_divergences, summarize
     import_s = time.perf_counter() - start
 
@@ -224,7 +224,7 @@ def drive(models: list[str], backends: list[str], reps: int, out: Path,
             runs.set_index(["model", "backend"]).index)
         runs = pd.concat([old[~redone], runs], ignore_index=True)
         reps = int(runs.groupby(["model", "backend", "cache"]).size().max())
-    from benchmarks.models import MODELS
+    from tools.benchmarks.models import MODELS
 
     rank = {name: i for i, name in enumerate(MODELS)}
     runs = runs.sort_values("model", key=lambda m: m.map(rank), kind="stable")
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(worker(args.model, args.backend)))
         return
     sys.path.insert(0, str(ROOT))
-    from benchmarks.models import MODELS
+    from tools.benchmarks.models import MODELS
 
     models = args.models or list(MODELS)
     unknown = sorted(set(models) - set(MODELS))

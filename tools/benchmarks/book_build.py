@@ -6,7 +6,7 @@ say. Writes ``results/book_build.csv``: the two build times and each page's exec
 
 Usage::
 
-    python benchmarks/book_build.py        # about 5 minutes on 2 cores
+    python tools/benchmarks/book_build.py        # about 5 minutes on 2 cores
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from jupyter_cache import get_cache
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

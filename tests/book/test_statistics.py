@@ -299,7 +299,7 @@ def test_mundlak_within_effects_cover_the_truth_where_uncorrected_do_not(seed, t
     channel the Mundlak model's 99% interval covers the truth (89% for all three channels at
     once would fail about 30% of panels by chance alone).
     """
-    from helpers.cre import add_group_means
+    from helpers.mundlak import add_group_means
     from helpers.simulate import CHANNELS, simulate_panel
 
     sim = simulate_panel(seed=seed)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.cre import FewObservationsWarning, add_group_means
+from helpers.mundlak import FewObservationsWarning, add_group_means
 from helpers.simulate import CHANNELS, PanelParams, simulate_panel
 
 

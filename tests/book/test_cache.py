@@ -1,8 +1,9 @@
 """The execution cache is dropped when what the chapters import changes (helpers, data, pins).
 
 jupyter-cache keys executed notebooks on their code cells only; the Makefile's `cache-check`
-(run by `make html`, `make book`, `make learners`) clears it when helpers/, data/,
-requirements.txt or pyproject.toml change. Tested on a copy of those files in a temporary folder.
+(run by `make html`, `make book`, `make learners`) clears it when helpers/, data/ or
+requirements.txt change, and keeps it when build code changes (the Sphinx extension in website/,
+tools/, pyproject.toml's settings). Tested on a copy of those files in a temporary folder.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from conftest import ROOT
 def project(tmp_path: Path) -> Path:
     for name in ("Makefile", "requirements.txt", "pyproject.toml"):
         shutil.copy(ROOT / name, tmp_path / name)
-    for folder in ("helpers", "data"):
+    for folder in ("helpers", "data", "website", "tools"):
         shutil.copytree(ROOT / folder, tmp_path / folder,
                         ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
@@ -40,8 +41,7 @@ def _fill_cache(project: Path) -> Path:
     return cache
 
 
-@pytest.mark.parametrize("change", ["helpers/report.py", "data/season_pass.csv",
-                                    "requirements.txt", "pyproject.toml"])
+@pytest.mark.parametrize("change", ["helpers/glue.py", "data/season_pass.csv", "requirements.txt"])
 def test_a_change_to_what_chapters_import_clears_the_cache(project, change):
     _cache_check(project)  # first run: records the key
     cache = _fill_cache(project)
@@ -50,6 +50,17 @@ def test_a_change_to_what_chapters_import_clears_the_cache(project, change):
         handle.write("\n# changed\n")
     assert "clearing the execution cache" in _cache_check(project)
     assert not cache.exists()
+
+
+@pytest.mark.parametrize("change", ["website/site_extension.py", "tools/workshop.py",
+                                    "tools/benchmarks/models.py", "pyproject.toml", "Makefile"])
+def test_a_change_to_build_code_keeps_the_cache(project, change):
+    _cache_check(project)
+    cache = _fill_cache(project)
+    with open(project / change, "a") as handle:
+        handle.write("\n# changed\n")
+    assert "clearing" not in _cache_check(project)
+    assert cache.exists() and (cache / "executed.txt").read_text() == "outputs"
 
 
 def test_a_new_helper_module_clears_the_cache(project):

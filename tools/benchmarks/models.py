@@ -1,10 +1,10 @@
 """The models the book fits, rebuilt for the benchmark.
 
 One entry per model structure the chapters fit, with the chapter's data, formula, priors and
-sampler settings. ``tests/test_bench.py`` checks that every formula here still appears in its
+sampler settings. ``tests/tools/test_bench.py`` checks that every formula here still appears in its
 chapter, so the benchmark cannot silently drift from the book.
 
-The sampler settings are those the record in ``benchmarks/results`` was measured with. Since then
+The sampler settings are those the record in ``tools/benchmarks/results`` was measured with. Since then
 the elasticity and media chapters start every chain from its own jittered point (no
 ``init="adapt_diag"``) and fit the correlated elasticity model at ``target_accept=0.99`` with
 1,000 draws. Change the settings here together with a new record (``make bench``), never alone.
@@ -27,9 +27,9 @@ from typing import Any
 import bambi as bmb
 import pymc as pm
 
-from helpers.cre import add_group_means
+from helpers.mundlak import add_group_means
 from helpers.data import aggregate_binomial, load_season_pass
-from helpers.models import correlated_effects_model
+from helpers.lkj import correlated_effects_model
 from helpers.sampling import SAMPLER, sample_kwargs
 from helpers.sampling import fit as fit_bambi
 from helpers.simulate import (

@@ -45,7 +45,6 @@ import xarray as xr
 from formulae import design_matrices
 from scipy import special
 
-import helpers.sampling  # noqa: F401  (configures PyTensor and quiets sampler logs)
 
 #: Families the helper supports, and the response each expects.
 FAMILIES: dict[str, str] = {

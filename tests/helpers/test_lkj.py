@@ -12,7 +12,7 @@ import pytest
 
 from helpers.data import aggregate_binomial, load_season_pass
 from helpers.diagnostics import check_convergence
-from helpers.models import (
+from helpers.lkj import (
     GroupTerm,
     ParsedFormula,
     PriorDataConflictWarning,

@@ -1,6 +1,6 @@
 """The built site in a real browser: every page loads, figures show, nothing errors, search works.
 
-Drives the system's headless Chromium over the DevTools protocol (tests/browser.py). Screenshots
+Drives the system's headless Chromium over the DevTools protocol (tools/browser.py). Screenshots
 of every chapter page are saved under _build/screenshots/ for a reader to look at.
 """
 
@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from browser import Chromium, find_chromium
+from tools.browser import Chromium, find_chromium
 from conftest import ROOT, appendix_files, chapter_files, toc_files
 
 pytestmark = pytest.mark.slow

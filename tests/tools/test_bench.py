@@ -1,6 +1,6 @@
 """The benchmark: its models match the chapters, its driver summarizes right, its record is whole.
 
-The committed record (benchmarks/results/) is checked for what the book's choices rest on:
+The committed record (tools/benchmarks/results/) is checked for what the book's choices rest on:
 NumPyro fastest cold for every chapter model with the same draws in every run, through the gate;
 the season-pass models under 10 s cold; the own-data model through the gate under 60 s warm.
 The other targets (3 s warm, the whole-book times) are reported, met or not, by the Performance
@@ -15,15 +15,15 @@ import subprocess
 import pandas as pd
 import pytest
 
-from benchmarks import bench
-from benchmarks.models import MODELS
+from tools.benchmarks import bench
+from tools.benchmarks.models import MODELS
 from conftest import ROOT
 from helpers.sampling import SAMPLER
 
-RESULTS = ROOT / "benchmarks" / "results"
+RESULTS = ROOT / "tools" / "benchmarks" / "results"
 REQUIRED = ["season_baseline", "season_interaction", "season_varying", "season_lkj",
             "elasticity_no_pooling", "elasticity_multilevel", "elasticity_correlated"]
-#: The "Your own data" model at 5,000 rows (benchmarks/models.py): the 60 s target of issue 15.
+#: The "Your own data" model at 5,000 rows (tools/benchmarks/models.py): the 60 s target of issue 15.
 LARGE = "own_data_crossed"
 BOOK_BACKEND = {"numpyro": "numpyro", "pymc": "pymc-cvm", "nutpie": "nutpie"}[SAMPLER]
 

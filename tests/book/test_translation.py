@@ -12,7 +12,7 @@ import pytest
 
 import helpers.sampling  # noqa: F401  (skips PyTensor's BLAS search, as in the chapters)
 
-from helpers.cre import add_group_means
+from helpers.mundlak import add_group_means
 from helpers.data import aggregate_binomial, load_season_pass
 from helpers.simulate import (
     CHANNELS,
@@ -22,7 +22,7 @@ from helpers.simulate import (
     simulate_panel,
 )
 
-PAGE = Path(__file__).resolve().parent.parent / "book" / "translation.md"
+PAGE = Path(__file__).resolve().parents[2] / "book" / "translation.md"
 TAB = re.compile(r":::\{tab-item\} PyMC\n```python\n(.*?)```", re.S)
 
 

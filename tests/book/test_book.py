@@ -10,7 +10,7 @@ import jupytext
 import pytest
 
 from conftest import ROOT, appendix_files, chapter_files, make, toc_files
-from helpers.workshop import front_matter as read_front_matter
+from tools.workshop import front_matter as read_front_matter
 
 CHAPTERS = chapter_files()
 IDS = [path.stem for path in CHAPTERS]

@@ -13,7 +13,7 @@ import xarray as xr
 
 from helpers import sampling
 from helpers.plotting import set_style
-from helpers.report import as_builtin, glue
+from helpers.glue import as_builtin, glue
 
 
 def test_sample_kwargs_defaults_live_in_one_place():

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from browser import free_port
+from tools.browser import free_port
 from helpers import check
 from helpers.check import CheckFailed, check_python, check_versions, main, parse_requirements
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_old_python_fails_with_a_fix():

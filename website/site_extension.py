@@ -52,7 +52,7 @@ from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx_exercise.nodes import solution_node
 
-from helpers.check import parse_requirements
+from packaging.requirements import Requirement
 
 ROOT: Path = Path(__file__).resolve().parent.parent
 #: Folder of the site that holds the downloadable notebooks.
@@ -357,18 +357,34 @@ def citations(bibfiles: list[Path]) -> dict[str, tuple[str, str]]:
 
 BOOK_FILES = "book_files.zip"
 #: Build code, not needed to run a chapter: left out of the download.
-BUILD_ONLY = ("site.py", "workshop.py")
 
 
 def book_files(target: Path) -> Path:
     """Write the zip a downloaded notebook unpacks: the learners' helpers and the data."""
-    paths = [p for p in sorted((ROOT / "helpers").glob("*.py")) if p.name not in BUILD_ONLY]
+    paths = [p for p in sorted((ROOT / "helpers").glob("*.py")) ]
     paths += [p for p in sorted((ROOT / "data").iterdir()) if p.is_file()]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in paths + [ROOT / "requirements.txt"]:
             info = zipfile.ZipInfo(path.relative_to(ROOT).as_posix(), date_time=(2026, 1, 1, 0, 0, 0))
             archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
     return target
+
+
+def pinned_versions(requirements: Path) -> dict[str, str]:
+    """``{name: version}`` for every ``name==version`` line of a requirements file.
+
+    Example
+    -------
+    >>> pinned_versions(ROOT / "requirements.txt")["bambi"]
+    '0.21.0'
+    """
+    pins = {}
+    for line in requirements.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            requirement = Requirement(line)
+            pins[requirement.name] = next(iter(requirement.specifier)).version
+    return pins
 
 
 def setup_cell_source(requirements: Path = ROOT / "requirements.txt", base_url: str = "") -> str:
@@ -384,7 +400,7 @@ def setup_cell_source(requirements: Path = ROOT / "requirements.txt", base_url: 
     >>> source.startswith(SETUP_MARKER) and '"bambi==0.21.0"' in source
     True
     """
-    pins = parse_requirements(requirements.read_text().splitlines())
+    pins = pinned_versions(requirements)
     packages = ",\n    ".join(
         ", ".join(f'"{name}=={pins[name]}"' for name in RUNTIME[i:i + 4] if name in pins)
         for i in range(0, len(RUNTIME), 4))

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import chapter_files
-from helpers.workshop import chapter_minutes, objectives, schedule
+from tools.workshop import chapter_minutes, objectives, schedule
 
 
 def _chapters(*minutes: tuple[int, int]) -> pd.DataFrame:
