@@ -208,13 +208,22 @@ def load_season_pass(data_dir: str | Path | None = None) -> pd.DataFrame:
     return tidy_season_pass(pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]))
 
 
+def _rows(index: pd.Index) -> str:
+    """The first five row labels of ``index``, and how many more there are."""
+    rows = index.tolist()
+    return f"{rows[:5]}" + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+
+
 def validate_counts(counts: pd.DataFrame, successes: str = "bought", trials: str = "n") -> None:
     """Check a binomial count table: columns present, whole numbers, 0 <= successes <= trials.
+
+    The one check of binomial counts: :func:`expand_binomial` and the binomial models of
+    :mod:`helpers.lkj` call it too.
 
     Raises
     ------
     ValueError
-        Naming the column and the offending rows.
+        Naming the column and the offending rows (the first five, and how many more).
 
     Example
     -------
@@ -223,6 +232,10 @@ def validate_counts(counts: pd.DataFrame, successes: str = "bought", trials: str
     Traceback (most recent call last):
     ...
     ValueError: column 'n' must hold numeric counts, got dtype str; convert it with pd.to_numeric
+    >>> validate_counts(pd.DataFrame({"bought": [1, 1.5], "n": [2, 2]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'bought' must hold whole numbers of contacts, but rows [1] do not (1.5)
     """
     if len(counts) == 0:
         raise ValueError("count table is empty")
@@ -230,24 +243,32 @@ def validate_counts(counts: pd.DataFrame, successes: str = "bought", trials: str
     for col in (successes, trials):
         values = counts[col]
         if values.isna().any():
-            raise ValueError(f"column {col!r} has missing values")
-        if not pd.api.types.is_numeric_dtype(values):
+            raise ValueError(f"column {col!r} has missing values in rows "
+                             f"{_rows(counts.index[values.isna()])}")
+        if values.dtype.kind not in "iuf":  # not bool or complex either
             raise ValueError(
                 f"column {col!r} must hold numeric counts, got dtype {values.dtype}; "
                 "convert it with pd.to_numeric"
             )
-        infinite = counts.index[~np.isfinite(values.to_numpy(dtype=float))].tolist()
-        if infinite:
-            raise ValueError(f"column {col!r} has infinite counts in rows {infinite}")
-        if not np.all(np.equal(np.mod(values.to_numpy(dtype=float), 1), 0)):
-            raise ValueError(f"column {col!r} must hold whole numbers of contacts")
-        negative = counts.index[values < 0].tolist()
-        if negative:
-            raise ValueError(f"column {col!r} has negative counts in rows {negative}")
-    too_many = counts.index[counts[successes] > counts[trials]].tolist()
-    if too_many:
+        numbers = values.to_numpy(dtype=float)
+        infinite = ~np.isfinite(numbers)
+        if infinite.any():
+            raise ValueError(f"column {col!r} has infinite counts in rows "
+                             f"{_rows(counts.index[infinite])}")
+        fractional = np.mod(numbers, 1) != 0
+        if fractional.any():
+            raise ValueError(
+                f"column {col!r} must hold whole numbers of contacts, but rows "
+                f"{_rows(counts.index[fractional])} do not ({numbers[fractional][0]:g})"
+            )
+        negative = numbers < 0
+        if negative.any():
+            raise ValueError(f"column {col!r} has negative counts in rows "
+                             f"{_rows(counts.index[negative])}")
+    too_many = (counts[successes] > counts[trials]).to_numpy()
+    if too_many.any():
         raise ValueError(
-            f"{successes!r} exceeds {trials!r} in rows {too_many}: "
+            f"{successes!r} exceeds {trials!r} in rows {_rows(counts.index[too_many])}: "
             "successes cannot outnumber trials"
         )
 

@@ -45,6 +45,7 @@ import xarray as xr
 from formulae import design_matrices
 from scipy import special
 
+from helpers.data import validate_counts
 
 #: Families the helper supports, and the response each expects.
 FAMILIES: dict[str, str] = {
@@ -403,24 +404,8 @@ def _build_design(formula: str, data: pd.DataFrame, family: str) -> _Design:
         if not np.isin(y, [0, 1]).all():
             raise ValueError(f"bernoulli response {parsed.response!r} must be 0/1")
     else:
-        y = _response(data, parsed.response, "binomial successes")
-        trials = _response(data, parsed.trials, "binomial trials")
-        for column, values in ((parsed.response, y), (parsed.trials, trials)):
-            fractional = np.mod(values, 1) != 0
-            if fractional.any():
-                row = data.index[fractional][0]
-                raise ValueError(
-                    f"binomial column {column!r} must hold whole numbers (counts), but row {row!r} "
-                    f"has {data.loc[row, column]}"
-                )
-        outside = (y < 0) | (y > trials)
-        if outside.any():
-            row = data.index[outside][0]
-            raise ValueError(
-                f"need 0 <= {parsed.response} <= {parsed.trials} in every row: row {row!r} has "
-                f"{parsed.response} = {data.loc[row, parsed.response]} successes of "
-                f"{parsed.trials} = {data.loc[row, parsed.trials]} trials"
-            )
+        validate_counts(data, parsed.response, parsed.trials)
+        y, trials = data[parsed.response].to_numpy(), data[parsed.trials].to_numpy()
 
     common_design = None
     if parsed.common.strip() != "0":

@@ -1,11 +1,18 @@
 """Simulators with known truth, so chapters can check what a model recovers.
 
+Every simulator returns a ``<Thing>Sim`` with the same three attributes:
+
+- ``data``: the rows a model sees;
+- ``truth``: one row per group with its true values (per store, region, market or subject);
+- ``params``: the population parameters, a frozen dataclass (``sim.params.sigma``).
+
+:class:`ReactionTimesSim`, whose subjects and stimuli are crossed, also has ``stimulus_truth``.
+
 Every simulator checks its parameters before it simulates and raises ``ValueError`` naming the
-bad one: a value of the wrong kind, a request for more than :data:`MAX_ROWS` rows (refused before
-anything is allocated, with the memory it would need), or values that would make an output
-overflow, underflow to 0 or break a documented property (such as spend > 0). The checks take
-every normal draw to lie within 9 sds and every Gamma draw within its 1e-18 and 1 - 1e-18
-quantiles.
+bad one: a value of the wrong kind or outside its range, or a request for more than
+:data:`MAX_ROWS` rows (refused before anything is allocated, with the memory it would need). It
+then checks what it drew: if an output would overflow, underflow to 0 or break a documented
+property (such as spend > 0), the ``ValueError`` names the parameters behind its largest term.
 
 Example
 -------
@@ -14,6 +21,8 @@ Example
 ['store', 'bought', 'n']
 >>> list(sim.truth.columns)
 ['store', 'n', 'log_odds', 'p']
+>>> sim.params
+GroupedBinomialParams(mu=-0.5, sigma=0.6)
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 #: Most rows a simulator makes (each float column of 10 million rows takes 80 MB); larger
 #: requests are refused before anything is allocated, with the memory they would need.
@@ -32,40 +41,51 @@ MAX_ROWS: int = 10_000_000
 #: Largest number of contacts (trials) per row: numpy's binomial draws need int64 counts.
 MAX_COUNT: int = 10**18
 
-# Bounds the parameter checks keep outputs within: doubles overflow past 1.8e308 and lose
-# precision below 2.2e-308; a normal draw beyond _Z sds, or a Gamma draw beyond its _TAIL
-# quantiles, has a chance below 1e-18.
+# Simulated values stay within these sizes: doubles overflow past 1.8e308 and lose precision
+# below 2.2e-308.
 _HUGE, _TINY = 1e300, 1e-300
-_Z = 9.0
-_TAIL = 1e-18
 
 
-@dataclass(frozen=True)
-class GroupedBinomial:
-    """Simulated binomial counts per group, with the truth that generated them.
+def _obeys(value: object, interval: str, whole: bool = False) -> bool:
+    """Whether ``value`` is a number (a whole one if ``whole``) in ``interval``, such as
+    ``"(0,inf)"`` or ``"[1,1e18]"`` (brackets include the end, parentheses exclude it)."""
+    kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        return False
+    low, high = map(float, interval[1:-1].split(","))
+    return ((low < value if interval[0] == "(" else low <= value)  # False for NaN
+            and (value < high if interval[-1] == ")" else value <= high))
 
-    Attributes
-    ----------
-    data
-        One row per group: ``store`` (ordered categorical), ``bought`` and ``n``.
-    truth
-        One row per group: ``store``, ``n``, the true ``log_odds`` and take rate ``p``.
-    mu, sigma
-        Population mean and between-group sd of the true log-odds.
+
+def _check_fields(values: dict[str, object], rules: dict[str, str],
+                  parts: tuple[str, ...] = ()) -> None:
+    """Raise ``ValueError`` naming the first of ``values`` that breaks its rule in ``rules``.
+
+    A rule is an interval the value must lie in (see :func:`_obeys`), followed by ``" whole"``
+    if the value must be a whole number, or by ``" each"`` if it is a tuple of one number per
+    name in ``parts``.
     """
-
-    data: pd.DataFrame
-    truth: pd.DataFrame
-    mu: float
-    sigma: float
-
-
-def _check_whole(name: str, value: int, minimum: int, maximum: int | None = None) -> None:
-    """Raise ``ValueError`` naming ``name`` unless ``value`` is a whole number in range."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum \
-            or (maximum is not None and value > maximum):
-        upper = "" if maximum is None else f" and <= {maximum:.0e}"
-        raise ValueError(f"{name} must be a whole number >= {minimum}{upper}, got {value!r}")
+    for name, rule in rules.items():
+        interval, _, kind = rule.partition(" ")
+        value = values[name]
+        if kind == "each":
+            ok = (isinstance(value, (tuple, list)) and len(value) == len(parts)
+                  and all(_obeys(v, interval) for v in value))
+        else:
+            ok = _obeys(value, interval, whole=kind == "whole")
+        if ok:
+            continue
+        low, high = interval[1:-1].split(",")
+        bounds = []
+        if low != "-inf":
+            bounds.append(f"{'>' if interval[0] == '(' else '>='} {float(low):g}")
+        if high != "inf":
+            bounds.append(f"{'<' if interval[-1] == ')' else '<='} {float(high):g}")
+        wanted = " ".join([f"a {'whole' if kind == 'whole' else 'finite'} number",
+                           " and ".join(bounds)]).rstrip()
+        if kind == "each":
+            wanted = f"a tuple of {len(parts)} numbers ({', '.join(parts)}), each {wanted}"
+        raise ValueError(f"{name} must be {wanted}, got {value!r}")
 
 
 def _check_rows(request: str, rows: float, columns: int, fix: str) -> None:
@@ -81,71 +101,57 @@ def _check_rows(request: str, rows: float, columns: int, fix: str) -> None:
         )
 
 
-def _check_bound(what: str, parts: dict[str, float], limit: float = _HUGE, why: str = "",
-                 fix: str = "use values of ordinary size") -> None:
-    """Raise ``ValueError`` unless the sum of ``parts`` (bounds on the sizes of the pieces of an
-    output, keyed by the parameters behind them) stays below ``limit``; name the largest piece."""
-    total = sum(parts.values())
+def _check_size(what: str, terms: dict[str, object], limit: float = _HUGE, why: str = "") -> None:
+    """Raise ``ValueError`` unless ``what``, a sum of ``terms``, stays below ``limit`` in size.
+
+    ``terms`` maps the parameters behind each term to its values (simulated, or a number); the
+    sum of the terms' largest sizes must stay below ``limit`` (NaN never does). The message
+    names the parameters of the largest term.
+    """
+    sizes = {name: float(np.max(np.abs(values))) for name, values in terms.items()}
+    total = sum(sizes.values())
     if total < limit:  # False for inf and nan too
         return
-    culprit = max(parts, key=lambda k: parts[k] if not math.isnan(parts[k]) else math.inf)
-    pieces = ", ".join(f"{name} {value:.3g}" for name, value in parts.items())
+    culprit = max(sizes, key=lambda name: math.inf if math.isnan(sizes[name]) else sizes[name])
+    pieces = ", ".join(f"{name} {size:.3g}" for name, size in sizes.items())
     raise ValueError(
         f"{what} could reach about {total:.3g}, beyond the limit {limit:.3g}{why}, mostly "
-        f"because of {culprit} (parts: {pieces}): {fix}"
+        f"because of {culprit} (terms: {pieces}): use values of ordinary size"
     )
 
 
-def _gamma_range(mean_name: str, sd_name: str, mean: float, sd: float) -> tuple[float, float]:
-    """The range of Gamma(mean, sd) draws (the 1e-18 and 1 - 1e-18 quantiles).
+@dataclass(frozen=True)
+class GroupedBinomialParams:
+    """Population of :func:`simulate_grouped_binomial`: the true log-odds are Normal(``mu``,
+    ``sigma``).
 
-    Raises ``ValueError`` naming both parameters unless it lies within [1e-300, 1e300]: the draws
-    are then positive and finite, and so are their logs.
+    Example
+    -------
+    >>> GroupedBinomialParams(mu=-0.5, sigma=0.6).sigma
+    0.6
     """
-    shape, scale = (mean / sd) * (mean / sd), sd * (sd / mean)
-    low = high = math.nan
-    if 0 < shape < _HUGE and 0 < scale < _HUGE:
-        low = float(stats.gamma.ppf(_TAIL, shape, scale=scale))
-        high = float(stats.gamma.isf(_TAIL, shape, scale=scale))
-    if not (low > _TINY and high < _HUGE):
-        spread = f"draws from {low:.3g} to {high:.3g}" if low == low else "draws"
-        raise ValueError(
-            f"{mean_name}={mean!r} with {sd_name}={sd!r} give a Gamma (shape (mean / sd)^2 = "
-            f"{shape:.3g}, scale sd^2 / mean = {scale:.3g}) with {spread} outside "
-            f"[{_TINY:.0e}, {_HUGE:.0e}]: they would underflow to 0 or overflow; keep {sd_name} "
-            f"below about 4 times {mean_name}, both of ordinary size"
-        )
-    return low, high
+
+    mu: float
+    sigma: float
 
 
-def _check_neg_binomial(mu_name: str, alpha_name: str, mu: float, alpha: float) -> None:
-    """Raise ``ValueError`` unless numpy can draw NegativeBinomial(mean ``mu``, dispersion
-    ``alpha``) with that mean: its Poisson rate, up to mu + 10 mu / sqrt(alpha), must stay below
-    1e18, and p = alpha / (alpha + mu) must not round to 1 (every draw would be 0) unless ``mu``
-    is so small (<= 1e-12) that draws of 0 are right."""
-    if not mu * (1 + 10 / math.sqrt(alpha)) < 1e18:
-        raise ValueError(
-            f"{alpha_name}={alpha!r} is too small for {mu_name}={mu!r}: numpy's negative "
-            f"binomial sampler cannot draw it; use {alpha_name} >= "
-            f"{(10 * mu / (1e18 - mu)) ** 2:.3g}"
-        )
-    if alpha / (alpha + mu) == 1.0 and mu > 1e-12:
-        raise ValueError(
-            f"{alpha_name}={alpha!r} is so large next to {mu_name}={mu!r} that every draw would be "
-            f"0 instead of averaging {mu_name}: use {alpha_name} <= {mu * 1e12:.3g}"
-        )
+@dataclass(frozen=True)
+class GroupedBinomialSim:
+    """Simulated binomial counts per group, with the truth that generated them.
 
-
-def _check_number(name: str, value: float, bound: str = "") -> None:
-    """Raise ``ValueError`` naming ``name`` unless ``value`` is finite and meets ``bound``.
-
-    ``bound`` is "" (any finite number), ">= 0" or "> 0".
+    Attributes
+    ----------
+    data
+        One row per group: ``store`` (ordered categorical), ``bought`` and ``n``.
+    truth
+        One row per group: ``store``, ``n``, the true ``log_odds`` and take rate ``p``.
+    params
+        The :class:`GroupedBinomialParams` (``mu``, ``sigma``).
     """
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and bound:
-        ok = value >= 0 if bound == ">= 0" else value > 0
-    if not ok:
-        raise ValueError(f"{name} must be a finite number {bound}".rstrip() + f", got {value!r}")
+
+    data: pd.DataFrame
+    truth: pd.DataFrame
+    params: GroupedBinomialParams
 
 
 def simulate_grouped_binomial(
@@ -156,7 +162,7 @@ def simulate_grouped_binomial(
     sigma: float = 0.6,
     seed: int = 1,
     sizes: list[int] | np.ndarray | None = None,
-) -> GroupedBinomial:
+) -> GroupedBinomialSim:
     """Simulate take rates for many stores of very different sizes.
 
     Each store's true log-odds is drawn from Normal(``mu``, ``sigma``); its number of
@@ -179,15 +185,11 @@ def simulate_grouped_binomial(
     >>> bool((sim.data["bought"] <= sim.data["n"]).all())
     True
     """
-    _check_whole("n_groups", n_groups, 1)
+    _check_fields(locals(), {
+        "n_groups": "[1,inf) whole", "min_size": f"[1,{MAX_COUNT}] whole",
+        "max_size": f"[{min_size},{MAX_COUNT}] whole", "mu": "(-inf,inf)", "sigma": "[0,inf)",
+    })
     _check_rows(f"n_groups={n_groups:,}", n_groups, 7, "simulate fewer groups")
-    _check_whole("min_size", min_size, 1, MAX_COUNT)
-    _check_whole("max_size", max_size, min_size, MAX_COUNT)
-    if not math.isfinite(mu):
-        raise ValueError(f"mu must be a finite number, got {mu!r}")
-    if not (math.isfinite(sigma) and sigma >= 0):
-        raise ValueError(f"sigma must be a finite number >= 0, got {sigma!r}")
-    _check_bound("a true log-odds", {"mu": abs(mu), "sigma": _Z * sigma})
     rng = np.random.default_rng(seed)
     if sizes is None:
         n = np.round(np.exp(rng.uniform(np.log(min_size), np.log(max_size), n_groups)))
@@ -201,17 +203,34 @@ def simulate_grouped_binomial(
             raise ValueError(f"sizes must be at most MAX_COUNT = {MAX_COUNT:.0e}, got {n.max()!r}")
     n = n.astype("int64")
     log_odds = rng.normal(mu, sigma, n_groups)
+    _check_size("a true log-odds", {"mu": mu, "sigma": log_odds - mu})
     p = special.expit(log_odds)
     bought = rng.binomial(n, p)
     labels = [f"S{i + 1:02d}" for i in range(n_groups)]
     store = pd.Categorical(labels, categories=labels, ordered=True)
     data = pd.DataFrame({"store": store, "bought": bought.astype("int64"), "n": n})
     truth = pd.DataFrame({"store": store, "n": n, "log_odds": log_odds, "p": p})
-    return GroupedBinomial(data=data, truth=truth, mu=float(mu), sigma=float(sigma))
+    return GroupedBinomialSim(data, truth, GroupedBinomialParams(float(mu), float(sigma)))
 
 
 @dataclass(frozen=True)
-class CorrelatedStores:
+class CorrelatedStoresParams:
+    """Population of :func:`simulate_correlated_stores`: a store's (intercept, slope) is
+    bivariate normal with means ``mean``, sds ``sd`` and correlation ``corr``.
+
+    Example
+    -------
+    >>> CorrelatedStoresParams(mean=(-0.5, 0.4), sd=(0.8, 0.5), corr=-0.6).corr
+    -0.6
+    """
+
+    mean: tuple[float, float]
+    sd: tuple[float, float]
+    corr: float
+
+
+@dataclass(frozen=True)
+class CorrelatedStoresSim:
     """Simulated bundle offers in many stores, with correlated store intercepts and slopes.
 
     Attributes
@@ -222,17 +241,13 @@ class CorrelatedStores:
     truth
         One row per store: its true ``intercept`` (log-odds without the bundle) and ``slope``
         (the bundle's log odds ratio).
-    mean, sd
-        Population means and sds of (intercept, slope).
-    corr
-        Correlation between a store's intercept and slope.
+    params
+        The :class:`CorrelatedStoresParams` (``mean``, ``sd``, ``corr``).
     """
 
     data: pd.DataFrame
     truth: pd.DataFrame
-    mean: tuple[float, float]
-    sd: tuple[float, float]
-    corr: float
+    params: CorrelatedStoresParams
 
 
 def simulate_correlated_stores(
@@ -242,7 +257,7 @@ def simulate_correlated_stores(
     sd: tuple[float, float] = (0.8, 0.5),
     corr: float = -0.6,
     seed: int = 1,
-) -> CorrelatedStores:
+) -> CorrelatedStoresSim:
     """Simulate a bundle offer in many stores whose baseline and bundle effect are correlated.
 
     Each store's (intercept, slope) on the log-odds scale is drawn from a bivariate normal
@@ -254,30 +269,28 @@ def simulate_correlated_stores(
     ------
     ValueError
         Naming the bad parameter: ``n_stores`` < 2 or more than :data:`MAX_ROWS` / 2,
-        ``contacts`` < 1 or above :data:`MAX_COUNT`, an sd <= 0, ``corr`` outside (-1, 1),
-        non-finite means, or means and sds so large that log-odds overflow.
+        ``contacts`` < 1 or above :data:`MAX_COUNT`, an sd <= 0 or so large (>= 1e150) that its
+        square overflows, ``corr`` outside (-1, 1), non-finite means, or means and sds so large
+        that log-odds overflow.
 
     Example
     -------
     >>> sim = simulate_correlated_stores(n_stores=3, contacts=10, seed=2)
     >>> sim.data.shape, list(sim.truth.columns)
     ((6, 4), ['store', 'intercept', 'slope'])
+    >>> sim.params.sd
+    (0.8, 0.5)
     """
-    _check_whole("n_stores", n_stores, 2)
+    _check_fields(locals(), {
+        "n_stores": "[2,inf) whole", "contacts": f"[1,{MAX_COUNT}] whole",
+        "mean": "(-inf,inf) each", "sd": "(0,1e150) each", "corr": "(-1,1)",
+    }, parts=("intercept", "slope"))
     _check_rows(f"n_stores={n_stores:,}", 2 * n_stores, 4, "simulate fewer stores")
-    _check_whole("contacts", contacts, 1, MAX_COUNT)
-    if len(mean) != 2 or not all(math.isfinite(m) for m in mean):
-        raise ValueError(f"mean must be two finite numbers (intercept, slope), got {mean!r}")
-    if len(sd) != 2 or not all(math.isfinite(s) and s > 0 for s in sd):
-        raise ValueError(f"sd must be two positive numbers (intercept, slope), got {sd!r}")
-    if not (math.isfinite(corr) and -1 < corr < 1):
-        raise ValueError(f"corr must lie strictly between -1 and 1, got {corr!r}")
-    _check_bound("a variance (sd squared)", {"sd": max(sd) * max(sd)})
-    _check_bound("a true log-odds", {"mean": abs(mean[0]) + abs(mean[1]),
-                                      "sd": _Z * (sd[0] + sd[1])})
     rng = np.random.default_rng(seed)
     cov = np.array([[sd[0] ** 2, corr * sd[0] * sd[1]], [corr * sd[0] * sd[1], sd[1] ** 2]])
     effects = rng.multivariate_normal(np.asarray(mean, dtype=float), cov, size=n_stores)
+    _check_size("a true log-odds", {"mean": np.abs(mean).sum(),
+                                     "sd": np.abs(effects - mean).max(axis=0).sum()})
     labels = [f"S{i + 1:02d}" for i in range(n_stores)]
     store = pd.Categorical(labels, categories=labels, ordered=True)
     promo_levels = ["NoBundle", "Bundle"]
@@ -297,10 +310,8 @@ def simulate_correlated_stores(
         }
     )
     truth = pd.DataFrame({"store": store, "intercept": effects[:, 0], "slope": effects[:, 1]})
-    return CorrelatedStores(
-        data=data, truth=truth, mean=tuple(map(float, mean)), sd=tuple(map(float, sd)),
-        corr=float(corr),
-    )
+    params = CorrelatedStoresParams(tuple(map(float, mean)), tuple(map(float, sd)), float(corr))
+    return CorrelatedStoresSim(data, truth, params)
 
 
 @dataclass(frozen=True)
@@ -317,9 +328,8 @@ class ElasticityParams:
 
     Every field is checked when the object is made; a bad value raises ``ValueError`` naming it.
     Besides each field's own range: the expected number of rows, ``n_regions`` x (``stores_mu`` +
-    ``min_stores``) x (``steps_mu`` + ``min_steps``), is at most :data:`MAX_ROWS`; incomes and
-    prices stay within [1e-300, 1e300] (so prices are > 0 and their logs finite); log quantities
-    stay within +-700 (so quantities are finite and > 0).
+    ``min_stores``) x (``steps_mu`` + ``min_steps``), is at most :data:`MAX_ROWS`, and numpy can
+    draw both negative binomials. What the draws give is checked by :func:`simulate_elasticities`.
 
     Example
     -------
@@ -347,15 +357,14 @@ class ElasticityParams:
     noise_sd: float = 0.3
 
     def __post_init__(self) -> None:
-        _check_whole("n_regions", self.n_regions, 1)
-        _check_whole("min_stores", self.min_stores, 1)
-        _check_whole("min_steps", self.min_steps, 1)
-        positive = {"stores_mu", "stores_alpha", "steps_mu", "steps_alpha", "income_mean",
-                    "income_sd", "region_sd", "price_mean", "price_sd", "noise_sd"}
-        finite = {"income_shift", "intercept_base", "intercept_income", "slope_base",
-                  "slope_income"}
-        for name in sorted(positive | finite):
-            _check_number(name, getattr(self, name), "> 0" if name in positive else "")
+        positive = ("stores_mu", "stores_alpha", "steps_mu", "steps_alpha", "income_mean",
+                    "income_sd", "region_sd", "price_mean", "price_sd", "noise_sd")
+        _check_fields(vars(self), {
+            "n_regions": "[1,inf) whole", "min_stores": "[1,inf) whole",
+            "min_steps": "[1,inf) whole", **dict.fromkeys(positive, "(0,inf)"),
+            **dict.fromkeys(("income_shift", "intercept_base", "intercept_income", "slope_base",
+                             "slope_income"), "(-inf,inf)"),
+        })
         rows = (self.n_regions * (self.stores_mu + self.min_stores)
                 * (self.steps_mu + self.min_steps))
         _check_rows(
@@ -364,23 +373,6 @@ class ElasticityParams:
         )
         _check_neg_binomial("stores_mu", "stores_alpha", self.stores_mu, self.stores_alpha)
         _check_neg_binomial("steps_mu", "steps_alpha", self.steps_mu, self.steps_alpha)
-        income = _gamma_range("income_mean", "income_sd", self.income_mean, self.income_sd)
-        income = (income[0] + self.income_shift, income[1] + self.income_shift)
-        log_price = tuple(map(math.log, _gamma_range("price_mean", "price_sd", self.price_mean,
-                                                     self.price_sd)))
-        region = _Z * self.region_sd
-        intercept = max(abs(self.intercept_base + self.intercept_income * x) for x in income)
-        slope = max(abs(self.slope_base + self.slope_income * x) for x in income) + region
-        _check_bound(
-            "log quantity", {
-                "intercept_base + intercept_income x income (income_mean, income_sd, "
-                "income_shift)": intercept + region,
-                "(slope_base + slope_income x income) x log price (price_mean, price_sd)":
-                    slope * max(map(abs, log_price)),
-                "noise_sd": _Z * self.noise_sd,
-            },
-            700.0, " (quantity = exp(log quantity) would overflow or underflow to 0)",
-        )
 
 
 @dataclass(frozen=True)
@@ -404,9 +396,47 @@ class ElasticitySim:
     params: ElasticityParams
 
 
-def _gamma(rng: np.random.Generator, mean: float, sd: float, size) -> np.ndarray:
-    """Gamma draws parameterised by mean and sd."""
-    return rng.gamma(shape=(mean / sd) ** 2, scale=sd**2 / mean, size=size)
+def _check_neg_binomial(mu_name: str, alpha_name: str, mu: float, alpha: float) -> None:
+    """Raise ``ValueError`` unless numpy can draw NegativeBinomial(mean ``mu``, dispersion
+    ``alpha``) with that mean.
+
+    numpy draws Poisson(Gamma(alpha, scale (1 - p) / p)) with p = alpha / (alpha + mu): for p
+    below 1e-15 the Poisson rate can pass numpy's limit (about 1e18), and for p rounding to 1
+    every draw is 0 (right only for a tiny ``mu``).
+    """
+    p = alpha / (alpha + mu)
+    if p < 1e-15:
+        raise ValueError(
+            f"{alpha_name}={alpha!r} is too small for {mu_name}={mu!r}: numpy's negative "
+            f"binomial sampler cannot draw it; use {alpha_name} >= {mu * 1e-15:.3g}"
+        )
+    if p == 1.0 and mu > 1e-12:
+        raise ValueError(
+            f"{alpha_name}={alpha!r} is so large next to {mu_name}={mu!r} that every draw would be "
+            f"0 instead of averaging {mu_name}: use {alpha_name} <= {mu * 1e15:.3g}"
+        )
+
+
+def _gamma(rng: np.random.Generator, mean_name: str, sd_name: str, mean: float, sd: float,
+           size) -> np.ndarray:
+    """Gamma draws parameterised by mean and sd (named ``mean_name`` and ``sd_name``).
+
+    Raises ``ValueError`` naming both unless every draw lies within [1e-300, 1e300]: the draws
+    are then positive and finite, and so are their logs.
+    """
+    def square(x: float) -> float:  # x ** 2, but inf where Python's ** raises OverflowError
+        return x**2 if abs(x) < 1e154 else math.inf
+
+    shape, scale = square(mean / sd), square(sd) / mean
+    draws = rng.gamma(shape=shape, scale=scale, size=size)
+    if not (np.all(draws >= _TINY) and np.all(draws <= _HUGE)):  # False for NaN too
+        raise ValueError(
+            f"{mean_name}={mean!r} with {sd_name}={sd!r} give a Gamma (shape (mean / sd)^2 = "
+            f"{shape:.3g}, scale sd^2 / mean = {scale:.3g}) with draws from {np.min(draws):.3g} "
+            f"to {np.max(draws):.3g}, outside [{_TINY:.0e}, {_HUGE:.0e}]: they underflow to 0 "
+            f"or overflow; keep {sd_name} below about 4 times {mean_name}, both of ordinary size"
+        )
+    return draws
 
 
 def _neg_binomial(rng: np.random.Generator, mu: float, alpha: float, size) -> np.ndarray:
@@ -423,9 +453,11 @@ def simulate_elasticities(
     ------
     ValueError
         When the numbers of stores and time steps drawn (random, and very spread out for a small
-        ``stores_alpha`` or ``steps_alpha``) add up to more than :data:`MAX_ROWS` rows; checked
-        before the rows are made. The parameters themselves are checked by
-        :class:`ElasticityParams`.
+        ``stores_alpha`` or ``steps_alpha``) add up to more than :data:`MAX_ROWS` rows (checked
+        before the rows are made); when incomes or prices drawn leave [1e-300, 1e300] (naming
+        their mean and sd); or when a log quantity could pass +-700, so that the quantity would
+        overflow or underflow to 0 (naming the parameters of its largest term). The parameters
+        themselves are checked by :class:`ElasticityParams`.
 
     Example
     -------
@@ -438,7 +470,8 @@ def simulate_elasticities(
     p = params if params is not None else ElasticityParams()
     rng = np.random.default_rng(seed)
     regions = [f"R{j + 1}" for j in range(p.n_regions)]
-    income = _gamma(rng, p.income_mean, p.income_sd, p.n_regions) + p.income_shift
+    income = _gamma(rng, "income_mean", "income_sd", p.income_mean, p.income_sd, p.n_regions) \
+        + p.income_shift
     intercept = rng.normal(p.intercept_base + p.intercept_income * income, p.region_sd)
     elasticity = rng.normal(p.slope_base + p.slope_income * income, p.region_sd)
     n_stores = _neg_binomial(rng, p.stores_mu, p.stores_alpha, p.n_regions) + p.min_stores
@@ -454,15 +487,20 @@ def simulate_elasticities(
         rows += int(steps.sum()) - p.min_steps * len(steps)
         _check_rows(f"seed {seed}'s draw of time steps (regions R1 to {region})", rows, 8, fix)
         for s, n_steps in enumerate(steps):
-            price = _gamma(rng, p.price_mean, p.price_sd, n_steps)
-            log_q = intercept[j] + elasticity[j] * np.log(price) + rng.normal(
-                0, p.noise_sd, n_steps
-            )
+            price = _gamma(rng, "price_mean", "price_sd", p.price_mean, p.price_sd, n_steps)
+            log_price = np.log(price)
+            noise = rng.normal(0, p.noise_sd, n_steps)
+            _check_size("log quantity", {
+                "intercept_base, intercept_income, region_sd": intercept[j],
+                "slope_base, slope_income (times log price)": elasticity[j] * log_price,
+                "noise_sd": noise,
+            }, 700.0, " (quantity = exp(log quantity) would overflow or underflow to 0)")
+            log_q = intercept[j] + elasticity[j] * log_price + noise
             frames.append(pd.DataFrame({
                 "region": region, "store": f"{region}-S{s + 1:02d}",
                 "time": np.arange(n_steps), "median_income": income[j],
                 "price": price, "quantity": np.exp(log_q),
-                "log_price": np.log(price), "log_quantity": log_q,
+                "log_price": log_price, "log_quantity": log_q,
             }))
     data = pd.concat(frames, ignore_index=True)
     data["region"] = pd.Categorical(data["region"], categories=regions, ordered=True)
@@ -498,9 +536,8 @@ class PanelParams:
     Units: KPI in thousands of units sold per week, spend in thousands of dollars per week, so an
     effect is the extra thousand units sold per extra thousand dollars. Every field is checked when
     the object is made; a bad value raises ``ValueError`` naming it. Besides each field's own
-    range: ``n_markets`` x ``n_weeks`` is at most :data:`MAX_ROWS`; weekly spend stays within
-    [1e-300, 1e300] (so spend > 0 holds: a log-sd ``spend_between`` or ``spend_within`` beyond
-    about 29 could make spend underflow to 0); the KPI stays below 1e300.
+    range: ``n_markets`` x ``n_weeks`` is at most :data:`MAX_ROWS`. What the draws give (spend
+    within [1e-300, 1e300], a KPI below 1e300) is checked by :func:`simulate_panel`.
 
     Example
     -------
@@ -525,52 +562,18 @@ class PanelParams:
     noise_sd: float = 10.0
 
     def __post_init__(self) -> None:
-        _check_whole("n_markets", self.n_markets, 1)
-        _check_whole("n_weeks", self.n_weeks, 2)
-        for name in ("effects", "slope_sds", "spend_means", "confounding"):
-            values = getattr(self, name)
-            if not (isinstance(values, tuple) and len(values) == len(CHANNELS)
-                    and all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)):
-                raise ValueError(
-                    f"{name} must be a tuple of {len(CHANNELS)} finite numbers "
-                    f"({', '.join(CHANNELS)}), got {values!r}"
-                )
-        if any(v < 0 for v in self.slope_sds):
-            raise ValueError(f"slope_sds must be >= 0, got {self.slope_sds!r}")
-        if any(v <= 0 for v in self.spend_means):
-            raise ValueError(f"spend_means must be > 0, got {self.spend_means!r}")
-        scalars = {"spend_between": ">= 0", "spend_within": ">= 0", "baseline_sd": ">= 0",
-                   "noise_sd": "> 0", "baseline": "", "trend": "", "season": "",
-                   "brand_effect": ""}
-        for name, bound in scalars.items():
-            _check_number(name, getattr(self, name), bound)
-        if not (isinstance(self.brand_ar, (int, float)) and -1 < self.brand_ar < 1):
-            raise ValueError(f"brand_ar must lie strictly between -1 and 1, got {self.brand_ar!r}")
+        _check_fields(vars(self), {
+            "n_markets": "[1,inf) whole", "n_weeks": "[2,inf) whole",
+            "effects": "(-inf,inf) each", "slope_sds": "[0,inf) each",
+            "spend_means": "(0,inf) each", "confounding": "(-inf,inf) each",
+            # log-sds below 1e150 have finite squares
+            "spend_between": "[0,1e150)", "spend_within": "[0,1e150)",
+            "baseline_sd": "[0,inf)", "noise_sd": "(0,inf)", "baseline": "(-inf,inf)",
+            "trend": "(-inf,inf)", "season": "(-inf,inf)", "brand_effect": "(-inf,inf)",
+            "brand_ar": "(-1,1)",
+        }, parts=CHANNELS)
         _check_rows(f"n_markets={self.n_markets:,} x n_weeks={self.n_weeks:,}",
                     self.n_markets * self.n_weeks, 9, "lower n_markets or n_weeks")
-        # log spend = log(spend_means) + s z - s^2 / 2 for each log-sd s (spend_between and
-        # spend_within); with |z| <= _Z that term lies within -(_Z s + s^2 / 2) and _Z s - s^2 / 2.
-        between, within = self.spend_between, self.spend_within
-        drops = {"spend_means": max(0.0, -math.log(min(self.spend_means))),
-                 "spend_between": _Z * between + between * between / 2,
-                 "spend_within": _Z * within + within * within / 2}
-        _check_bound("-log(weekly spend)", drops, -math.log(_TINY),
-                     " (spend would underflow to 0, against the documented spend > 0)",
-                     "keep the log-sds spend_between and spend_within below about 29")
-        top = max(self.spend_means) * math.exp(
-            _Z * between - between * between / 2 + _Z * within - within * within / 2)
-        _check_bound("weekly spend", {"spend_means": top})
-        _check_bound("the KPI", {
-            "baseline": abs(self.baseline),
-            "confounding": _Z * sum(map(abs, self.confounding)),
-            "baseline_sd": _Z * self.baseline_sd,
-            "trend": abs(self.trend) * (self.n_weeks - 1) / 52,
-            "season": abs(self.season),
-            "brand_effect": abs(self.brand_effect) * _Z,  # the brand metric is standardized
-            "effects": sum(map(abs, self.effects)) * top,
-            "slope_sds": _Z * sum(self.slope_sds) * top,
-            "noise_sd": _Z * self.noise_sd,
-        })
 
 
 @dataclass(frozen=True)
@@ -583,7 +586,7 @@ class PanelSim:
         One row per market and week: ``market`` (ordered categorical), ``week``, ``trend``
         (years since the first week), ``season``, ``brand``, spend per channel (``tv``,
         ``search``, ``social``) and ``kpi``.
-    markets
+    truth
         One row per market: true ``baseline``, ``slope_<channel>`` and the market's average
         spend ``mean_<channel>``.
     params
@@ -591,17 +594,25 @@ class PanelSim:
     """
 
     data: pd.DataFrame
-    markets: pd.DataFrame
+    truth: pd.DataFrame
     params: PanelParams
 
 
 def simulate_panel(params: PanelParams | None = None, seed: int = 7) -> PanelSim:
     """Simulate weekly KPI and media spend in many markets, with confounded market baselines.
 
+    Raises
+    ------
+    ValueError
+        When the spend drawn would leave [1e-300, 1e300] (against the documented spend > 0: a
+        log-sd ``spend_between`` or ``spend_within`` beyond about 29 can make it underflow to 0),
+        or the KPI could pass 1e300; naming the parameters of the largest term. The parameters
+        themselves are checked by :class:`PanelParams`.
+
     Example
     -------
     >>> sim = simulate_panel(PanelParams(n_markets=5, n_weeks=10), seed=1)
-    >>> sim.data.shape, list(sim.markets.columns)[:2]
+    >>> sim.data.shape, list(sim.truth.columns)[:2]
     ((50, 9), ['market', 'baseline'])
     >>> bool((sim.data[list(CHANNELS)] > 0).all().all())
     True
@@ -611,12 +622,17 @@ def simulate_panel(params: PanelParams | None = None, seed: int = 7) -> PanelSim
     n_m, n_w, n_c = p.n_markets, p.n_weeks, len(CHANNELS)
     labels = [f"M{m + 1:02d}" for m in range(n_m)]
     z = rng.normal(size=(n_m, n_c))
-    level = np.asarray(p.spend_means) * np.exp(p.spend_between * z - p.spend_between**2 / 2)
-    baseline = p.baseline + z @ np.asarray(p.confounding) + rng.normal(0, p.baseline_sd, n_m)
+    between = p.spend_between * z - p.spend_between**2 / 2
+    level = np.asarray(p.spend_means) * np.exp(between)
+    confounded, market_noise = z @ np.asarray(p.confounding), rng.normal(0, p.baseline_sd, n_m)
+    baseline = p.baseline + confounded + market_noise
     slopes = np.asarray(p.effects) + rng.normal(size=(n_m, n_c)) * np.asarray(p.slope_sds)
-    spend = level[:, None, :] * np.exp(
-        p.spend_within * rng.normal(size=(n_m, n_w, n_c)) - p.spend_within**2 / 2
-    )
+    within = p.spend_within * rng.normal(size=(n_m, n_w, n_c)) - p.spend_within**2 / 2
+    _check_size("|log(weekly spend)|", {
+        "spend_means": np.log(p.spend_means), "spend_between": between, "spend_within": within,
+    }, -math.log(_TINY), " (spend would underflow to 0, against the documented spend > 0, or "
+       "overflow)")
+    spend = level[:, None, :] * np.exp(within)
     shocks = rng.normal(size=(n_m, n_w))
     brand = np.empty((n_m, n_w))
     brand[:, 0] = shocks[:, 0]
@@ -624,9 +640,17 @@ def simulate_panel(params: PanelParams | None = None, seed: int = 7) -> PanelSim
         brand[:, t] = p.brand_ar * brand[:, t - 1] + math.sqrt(1 - p.brand_ar**2) * shocks[:, t]
     week = np.arange(n_w)
     season = np.sin(2 * np.pi * week / 52)
+    media = np.einsum("mwc,mc->mw", spend, slopes)
+    noise = rng.normal(0, p.noise_sd, (n_m, n_w))
+    _check_size("the KPI", {
+        "baseline": p.baseline, "confounding": confounded, "baseline_sd": market_noise,
+        "trend": p.trend * week / 52, "season": p.season * season,
+        "brand_effect": p.brand_effect * brand, "effects, slope_sds (times spend)": media,
+        "noise_sd": noise,
+    })
     kpi = (
         baseline[:, None] + p.trend * week / 52 + p.season * season + p.brand_effect * brand
-        + np.einsum("mwc,mc->mw", spend, slopes) + rng.normal(0, p.noise_sd, (n_m, n_w))
+        + media + noise
     )
     data = pd.DataFrame({
         "market": pd.Categorical(np.repeat(labels, n_w), categories=labels, ordered=True),
@@ -637,38 +661,60 @@ def simulate_panel(params: PanelParams | None = None, seed: int = 7) -> PanelSim
         **{c: spend[:, :, i].ravel() for i, c in enumerate(CHANNELS)},
         "kpi": kpi.ravel(),
     })
-    markets = pd.DataFrame({
+    truth = pd.DataFrame({
         "market": pd.Categorical(labels, categories=labels, ordered=True),
         "baseline": baseline,
         **{f"slope_{c}": slopes[:, i] for i, c in enumerate(CHANNELS)},
         **{f"mean_{c}": spend[:, :, i].mean(axis=1) for i, c in enumerate(CHANNELS)},
     })
-    return PanelSim(data=data, markets=markets, params=p)
+    return PanelSim(data=data, truth=truth, params=p)
 
 
 @dataclass(frozen=True)
-class ReactionTimes:
+class ReactionTimesParams:
+    """Population of :func:`simulate_reaction_times`, in the data's units (``y_scale`` and
+    ``x_scale`` applied): mean ``intercept`` and ``slope`` of the subjects' lines, their sds
+    ``sd_intercept`` and ``sd_slope`` and correlation ``corr``, the sd of the stimulus offsets
+    ``sd_stimulus`` and the noise sd ``sigma``.
+
+    Example
+    -------
+    >>> simulate_reaction_times(n_subjects=3, n_days=2, seed=2, y_scale=2.0).params.sigma
+    50.0
+    """
+
+    intercept: float
+    slope: float
+    sd_intercept: float
+    sd_slope: float
+    corr: float
+    sd_stimulus: float
+    sigma: float
+
+
+@dataclass(frozen=True)
+class ReactionTimesSim:
     """Simulated reaction times over days of sleep restriction, with the truth behind them.
 
     Attributes
     ----------
     data
-        One row per test: ``subject`` and ``stimulus`` (its stimulus set) (ordered categoricals), ``days`` (days of
-        restriction, times ``x_scale``) and ``reaction`` (in ms, times ``y_scale``).
-    subjects
+        One row per test: ``subject`` and ``stimulus`` (its stimulus set) (ordered
+        categoricals), ``days`` (days of restriction, times ``x_scale``) and ``reaction`` (in ms,
+        times ``y_scale``).
+    truth
         One row per subject: its true ``intercept`` and ``slope`` (population value plus its
         own deviation, in the data's units).
-    stimuli
-        One row per stimulus: its true ``offset`` (added latency).
+    stimulus_truth
+        One row per stimulus set: its true ``offset`` (added latency).
     params
-        The population values in the data's units: ``intercept``, ``slope``, ``sd_intercept``,
-        ``sd_slope``, ``corr``, ``sd_stimulus``, ``sigma``.
+        The :class:`ReactionTimesParams`, in the data's units.
     """
 
     data: pd.DataFrame
-    subjects: pd.DataFrame
-    stimuli: pd.DataFrame
-    params: dict[str, float]
+    truth: pd.DataFrame
+    stimulus_truth: pd.DataFrame
+    params: ReactionTimesParams
 
 
 def simulate_reaction_times(
@@ -686,12 +732,12 @@ def simulate_reaction_times(
     y_scale: float = 1.0,
     x_scale: float = 1.0,
     seed: int = 1,
-) -> ReactionTimes:
+) -> ReactionTimesSim:
     """Simulate a sleep-restriction study: reaction times by subject and day, with crossed stimuli.
 
     Each day's test uses one of ``n_stimuli`` stimulus sets, drawn at random; each set adds its
-    own latency. Subject ``j`` on day ``t`` (0 to ``n_days - 1``), tested with stimulus set ``s``, has
-    reaction time ``a_j + b_j t + d_s + Normal(0, sigma)`` with ``(a_j, b_j)`` bivariate
+    own latency. Subject ``j`` on day ``t`` (0 to ``n_days - 1``), tested with stimulus set ``s``,
+    has reaction time ``a_j + b_j t + d_s + Normal(0, sigma)`` with ``(a_j, b_j)`` bivariate
     normal (means ``intercept``, ``slope``; sds ``sd_intercept``, ``sd_slope``; correlation
     ``corr``) and stimulus offsets Normal(0, ``sd_stimulus``): subjects and stimuli are *crossed*.
     The defaults are on the scale of lme4's ``sleepstudy`` data (ms, days). ``y_scale``
@@ -703,46 +749,28 @@ def simulate_reaction_times(
     ValueError
         Naming the bad parameter: ``n_subjects`` or ``n_stimuli`` < 2, ``n_days`` < 2, more than
         :data:`MAX_ROWS` rows (``n_subjects`` x ``n_days``) or stimuli, an sd or scale <= 0,
-        ``corr`` outside (-1, 1), a non-finite mean, or values so large that reaction times,
-        days or the reported parameters overflow.
+        ``sd_intercept`` or ``sd_slope`` >= 1e150 (their squares overflow), ``corr`` outside
+        (-1, 1), a non-finite mean, or values so large that reaction times, days or the reported
+        parameters overflow.
 
     Example
     -------
     >>> sim = simulate_reaction_times(n_subjects=3, n_days=2, seed=2)
     >>> sim.data.shape, list(sim.data.columns)
     ((6, 4), ['subject', 'stimulus', 'days', 'reaction'])
-    >>> sim.params["slope"]
-    10.0
+    >>> sim.params.slope, list(sim.stimulus_truth.columns)
+    (10.0, ['stimulus', 'offset'])
     """
-    _check_whole("n_subjects", n_subjects, 2)
-    _check_whole("n_days", n_days, 2)
-    _check_whole("n_stimuli", n_stimuli, 2)
-    for name, value in {"intercept": intercept, "slope": slope}.items():
-        _check_number(name, value)
-    for name, value in {"sd_intercept": sd_intercept, "sd_slope": sd_slope,
-                        "sd_stimulus": sd_stimulus, "sigma": sigma, "y_scale": y_scale,
-                        "x_scale": x_scale}.items():
-        _check_number(name, value, "> 0")
-    _check_number("corr", corr)
-    if not -1 < corr < 1:
-        raise ValueError(f"corr must lie strictly between -1 and 1, got {corr!r}")
+    # sds below 1e150 have finite squares (variances)
+    _check_fields(locals(), {
+        "n_subjects": "[2,inf) whole", "n_days": "[2,inf) whole", "n_stimuli": "[2,inf) whole",
+        "intercept": "(-inf,inf)", "slope": "(-inf,inf)", "sd_intercept": "(0,1e150)",
+        "sd_slope": "(0,1e150)", "sd_stimulus": "(0,inf)", "sigma": "(0,inf)",
+        "y_scale": "(0,inf)", "x_scale": "(0,inf)", "corr": "(-1,1)",
+    })
     _check_rows(f"n_subjects={n_subjects:,} x n_days={n_days:,}", n_subjects * n_days, 4,
                 "lower n_subjects or n_days")
     _check_rows(f"n_stimuli={n_stimuli:,}", n_stimuli, 2, "lower n_stimuli")
-    _check_bound("a variance (sd squared)", {"sd_intercept": sd_intercept * sd_intercept,
-                                             "sd_slope": sd_slope * sd_slope})
-    last_day = n_days - 1
-    _check_bound("a reaction time", {
-        "intercept x y_scale": abs(intercept) * y_scale,
-        "sd_intercept x y_scale": _Z * sd_intercept * y_scale,
-        "slope x y_scale": abs(slope) * last_day * y_scale,
-        "sd_slope x y_scale": _Z * sd_slope * last_day * y_scale,
-        "sd_stimulus x y_scale": _Z * sd_stimulus * y_scale,
-        "sigma x y_scale": _Z * sigma * y_scale,
-    })
-    _check_bound("days", {"x_scale": last_day * x_scale})
-    _check_bound("the slope in the data's units", {
-        "x_scale (dividing slope and sd_slope)": (abs(slope) + sd_slope) * y_scale / x_scale})
     rng = np.random.default_rng(seed)
     cov = np.array([[sd_intercept**2, corr * sd_intercept * sd_slope],
                     [corr * sd_intercept * sd_slope, sd_slope**2]])
@@ -753,28 +781,41 @@ def simulate_reaction_times(
     subject = np.repeat(np.arange(n_subjects), n_days)
     days = np.tile(np.arange(n_days), n_subjects).astype(float)
     stimulus = rng.integers(n_stimuli, size=subject.size)
-    reaction = (effects[subject, 0] + effects[subject, 1] * days + offsets[stimulus]
-                + rng.normal(0.0, sigma, size=subject.size))
+    noise = rng.normal(0.0, sigma, size=subject.size)
+    with np.errstate(over="ignore"):  # an overflow is refused just below
+        terms = {
+            "intercept x y_scale": intercept * y_scale,
+            "sd_intercept x y_scale": (effects[:, 0] - intercept) * y_scale,
+            "slope x y_scale": slope * (n_days - 1) * y_scale,
+            "sd_slope x y_scale": (effects[subject, 1] - slope) * days * y_scale,
+            "sd_stimulus x y_scale": offsets * y_scale,
+            "sigma x y_scale": noise * y_scale,
+        }
+    _check_size("a reaction time", terms)
+    _check_size("days", {"x_scale": (n_days - 1) * x_scale})
+    _check_size("the slope in the data's units", {
+        "x_scale (dividing slope and sd_slope)": (abs(slope) + sd_slope) * y_scale / x_scale})
+    reaction = effects[subject, 0] + effects[subject, 1] * days + offsets[stimulus] + noise
     data = pd.DataFrame({
         "subject": pd.Categorical(np.array(subject_labels)[subject], categories=subject_labels,
                                   ordered=True),
-        "stimulus": pd.Categorical(np.array(stimulus_labels)[stimulus], categories=stimulus_labels,
-                                 ordered=True),
+        "stimulus": pd.Categorical(np.array(stimulus_labels)[stimulus],
+                                   categories=stimulus_labels, ordered=True),
         "days": days * x_scale,
         "reaction": reaction * y_scale,
     })
-    subjects = pd.DataFrame({
+    truth = pd.DataFrame({
         "subject": pd.Categorical(subject_labels, categories=subject_labels, ordered=True),
         "intercept": effects[:, 0] * y_scale,
         "slope": effects[:, 1] * y_scale / x_scale,
     })
-    stimuli = pd.DataFrame({
+    stimulus_truth = pd.DataFrame({
         "stimulus": pd.Categorical(stimulus_labels, categories=stimulus_labels, ordered=True),
         "offset": offsets * y_scale,
     })
-    params = {
-        "intercept": intercept * y_scale, "slope": slope * y_scale / x_scale,
-        "sd_intercept": sd_intercept * y_scale, "sd_slope": sd_slope * y_scale / x_scale,
-        "corr": float(corr), "sd_stimulus": sd_stimulus * y_scale, "sigma": sigma * y_scale,
-    }
-    return ReactionTimes(data, subjects, stimuli, params)
+    params = ReactionTimesParams(
+        intercept=intercept * y_scale, slope=slope * y_scale / x_scale,
+        sd_intercept=sd_intercept * y_scale, sd_slope=sd_slope * y_scale / x_scale,
+        corr=float(corr), sd_stimulus=sd_stimulus * y_scale, sigma=sigma * y_scale,
+    )
+    return ReactionTimesSim(data, truth, stimulus_truth, params)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import special
 
@@ -19,6 +22,7 @@ from helpers.simulate import (
     simulate_elasticities,
     simulate_grouped_binomial,
     simulate_panel,
+    simulate_reaction_times,
 )
 
 
@@ -180,7 +184,7 @@ def test_bad_correlated_store_parameters_are_named(kwargs, message):
 
 def test_panel_simulation_is_reproducible():
     a, b = simulate_panel(seed=3), simulate_panel(seed=3)
-    assert a.data.equals(b.data) and a.markets.equals(b.markets)
+    assert a.data.equals(b.data) and a.truth.equals(b.truth)
     assert not a.data.equals(simulate_panel(seed=4).data)
 
 
@@ -194,14 +198,14 @@ def test_panel_shape_columns_and_units():
     assert np.allclose(sim.data["trend"], sim.data["week"] / 52)
     for c in CHANNELS:  # the markets table's means are the data's
         means = sim.data.groupby("market", observed=True)[c].mean()
-        assert np.allclose(means.to_numpy(), sim.markets[f"mean_{c}"])
+        assert np.allclose(means.to_numpy(), sim.truth[f"mean_{c}"])
 
 
 def test_panel_kpi_is_the_sum_of_its_parts():
     """Subtracting every true component leaves Normal noise with the stated sd."""
     sim = simulate_panel(PanelParams(n_markets=30, n_weeks=52), seed=5)
     p, d = sim.params, sim.data
-    m = sim.markets.set_index("market")
+    m = sim.truth.set_index("market")
     explained = (d["market"].map(m["baseline"]).astype(float) + p.trend * d["trend"]
                  + p.season * d["season"] + p.brand_effect * d["brand"])
     for c in CHANNELS:
@@ -218,7 +222,7 @@ def test_panel_truth_follows_the_parameters():
     and baselines move with log spend level by the confounding coefficients."""
     p = PanelParams(n_markets=3000, n_weeks=4)
     sim = simulate_panel(p, seed=2)
-    m = sim.markets
+    m = sim.truth
     for i, c in enumerate(CHANNELS):
         assert m[f"slope_{c}"].mean() == pytest.approx(p.effects[i], abs=0.02)
         assert m[f"slope_{c}"].std() == pytest.approx(p.slope_sds[i], rel=0.1)
@@ -247,8 +251,6 @@ def test_bad_panel_parameters_are_named(field, value):
 
 
 def test_reaction_times_shape_crossing_and_truth():
-    from helpers.simulate import simulate_reaction_times
-
     sim = simulate_reaction_times(n_subjects=40, n_days=10, n_stimuli=8, seed=3)
     data = sim.data
     assert len(data) == 400 and list(data.columns) == ["subject", "stimulus", "days", "reaction"]
@@ -258,21 +260,19 @@ def test_reaction_times_shape_crossing_and_truth():
     assert data.groupby("subject", observed=True)["stimulus"].nunique().min() > 1
     assert data.groupby("stimulus", observed=True)["subject"].nunique().min() > 1
     # the truth generated the data: residuals around the subjects' lines and stimulus offsets
-    merged = data.merge(sim.subjects, on="subject").merge(sim.stimuli, on="stimulus")
+    merged = data.merge(sim.truth, on="subject").merge(sim.stimulus_truth, on="stimulus")
     residual = merged["reaction"] - merged["intercept"] - merged["slope"] * merged["days"] \
         - merged["offset"]
-    assert abs(residual.std() - sim.params["sigma"]) < 0.15 * sim.params["sigma"]
+    assert abs(residual.std() - sim.params.sigma) < 0.15 * sim.params.sigma
 
 
 def test_reaction_times_scales_multiply_the_units():
-    from helpers.simulate import simulate_reaction_times
-
     base = simulate_reaction_times(n_subjects=5, seed=4)
     scaled = simulate_reaction_times(n_subjects=5, seed=4, y_scale=1e3, x_scale=24.0)
     np.testing.assert_allclose(scaled.data["reaction"], 1e3 * base.data["reaction"])
     np.testing.assert_allclose(scaled.data["days"], 24 * base.data["days"])
-    assert scaled.params["slope"] == pytest.approx(base.params["slope"] * 1e3 / 24)
-    np.testing.assert_allclose(scaled.subjects["slope"], base.subjects["slope"] * 1e3 / 24)
+    assert scaled.params.slope == pytest.approx(base.params.slope * 1e3 / 24)
+    np.testing.assert_allclose(scaled.truth["slope"], base.truth["slope"] * 1e3 / 24)
 
 
 @pytest.mark.parametrize(
@@ -283,13 +283,12 @@ def test_reaction_times_scales_multiply_the_units():
         ({"n_stimuli": 0}, "n_stimuli"),
         ({"sd_slope": 0.0}, "sd_slope must be a finite number > 0"),
         ({"y_scale": float("inf")}, "y_scale"),
-        ({"corr": 1.0}, "corr must lie strictly between -1 and 1"),
+        ({"corr": 1.0}, "corr must be a finite number > -1 and < 1"),
+        ({"sd_intercept": 1e200}, "sd_intercept must be .* and < 1e\\+150"),
         ({"intercept": float("nan")}, "intercept must be a finite number"),
     ],
 )
 def test_reaction_times_bad_parameters(kwargs, message):
-    from helpers.simulate import simulate_reaction_times
-
     with pytest.raises(ValueError, match=message):
         simulate_reaction_times(**kwargs)
 
@@ -297,29 +296,42 @@ def test_reaction_times_bad_parameters(kwargs, message):
 # --- nonsense parameters and oversized requests (issue 17) ----------------------------------------
 
 
+def elasticities(**fields):
+    return simulate_elasticities(ElasticityParams(**fields))
+
+
+def panel(**fields):
+    return simulate_panel(PanelParams(**fields))
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        # Gamma draws of 0: all-NaN rows before the check
-        (lambda: ElasticityParams(price_mean=1e-320), "price_mean=1e-320 with price_sd"),
-        (lambda: ElasticityParams(price_sd=100.0), "price_sd=100.0 give a Gamma"),
-        (lambda: ElasticityParams(income_mean=1e-8), "income_mean=1e-08 with income_sd"),
+        # Gamma draws of 0 (all-NaN rows) or inf: checked after drawing, naming mean and sd
+        (lambda: elasticities(price_mean=1e-320), "price_mean=1e-320 with price_sd"),
+        (lambda: elasticities(price_sd=100.0), "price_sd=100.0 give a Gamma"),
+        (lambda: elasticities(income_mean=1e-8), "income_mean=1e-08 with income_sd"),
+        (lambda: elasticities(income_mean=1e200, income_sd=1e-200), "income_mean=1e\\+200"),
         # exp(log quantity) overflows
-        (lambda: ElasticityParams(noise_sd=1e3), "log quantity could reach.*because of noise_sd"),
-        (lambda: ElasticityParams(intercept_base=1e8), "because of intercept_base"),
-        # numpy's negative binomial cannot draw it, or draws only 0
+        (lambda: elasticities(noise_sd=1e3), "log quantity could reach.*because of noise_sd"),
+        (lambda: elasticities(intercept_base=1e8), "because of intercept_base"),
+        # numpy's negative binomial cannot draw it, or draws only 0: refused by the parameters
         (lambda: ElasticityParams(stores_alpha=1e-40), "stores_alpha=1e-40 is too small"),
         (lambda: ElasticityParams(steps_alpha=1e20), "steps_alpha=1e\\+20 is so large"),
         # spend underflows to 0, against the documented spend > 0
-        (lambda: PanelParams(spend_within=1000), "spend > 0.*because of spend_within"),
-        (lambda: PanelParams(spend_between=40.0), "because of spend_between"),
-        (lambda: PanelParams(spend_means=(1e-320, 4.0, 4.0)), "because of spend_means"),
+        (lambda: panel(spend_within=1000), "spend > 0.*because of spend_within"),
+        (lambda: panel(spend_between=40.0), "because of spend_between"),
+        (lambda: panel(spend_means=(1e-320, 4.0, 4.0)), "because of spend_means"),
+        # a log-sd whose square overflows
+        (lambda: PanelParams(spend_within=1e200), "spend_within must be .*< 1e\\+150"),
         # the KPI overflows
-        (lambda: PanelParams(baseline=1.7e308, season=1e308),
-         "KPI could reach.*because of baseline"),
+        (lambda: panel(baseline=1.7e308, season=1e308), "KPI could reach.*because of baseline"),
+        (lambda: panel(effects=(1e300, 1.0, 1.0)), "KPI could reach.*because of effects"),
         (lambda: simulate_grouped_binomial(sigma=1e308), "log-odds.*because of sigma"),
         (lambda: simulate_grouped_binomial(max_size=10**30), "max_size must be.*<= 1e\\+18"),
-        (lambda: simulate_correlated_stores(sd=(1e300, 0.5)), "variance.*because of sd"),
+        # an sd whose square (a variance) overflows
+        (lambda: simulate_correlated_stores(sd=(1e300, 0.5)), "sd must be .*< 1e\\+150"),
+        (lambda: simulate_correlated_stores(mean=(1e300, 1e300)), "log-odds.*because of mean"),
         (lambda: simulate_correlated_stores(contacts=2**63), "contacts must be.*<= 1e\\+18"),
     ],
 )
@@ -329,8 +341,6 @@ def test_nonsense_parameters_are_refused_naming_the_field(make, message):
 
 
 def test_nonsense_reaction_time_scales_are_refused():
-    from helpers.simulate import simulate_reaction_times
-
     with pytest.raises(ValueError, match="because of x_scale"):
         simulate_reaction_times(x_scale=1e-320)
     with pytest.raises(ValueError, match=r"reaction time could reach.*because of \w+ x y_scale"):
@@ -372,7 +382,7 @@ def test_oversized_requests_are_refused_before_allocating(make, request_text):
 
 
 def test_oversized_reaction_time_requests_are_refused():
-    from helpers.simulate import MAX_ROWS, simulate_reaction_times
+    from helpers.simulate import MAX_ROWS
 
     with pytest.raises(ValueError, match=r"n_subjects=1,000,000,000 x n_days=10 asks for "
                                          r"10,000,000,000 rows x 4 columns, about 320.0 GB"):
@@ -386,3 +396,37 @@ def test_elasticity_draws_beyond_max_rows_are_refused():
     params = ElasticityParams(stores_mu=5000, stores_alpha=1e-3, min_steps=200)
     with pytest.raises(ValueError, match="seed 26's draw of 151,404 stores.*raise stores_alpha"):
         simulate_elasticities(params, seed=26)
+
+
+# --- one result design for every simulator --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: simulate_grouped_binomial(n_groups=3, seed=1),
+        lambda: simulate_correlated_stores(n_stores=3, contacts=10, seed=1),
+        lambda: simulate_elasticities(ElasticityParams(n_regions=2), seed=1),
+        lambda: simulate_panel(PanelParams(n_markets=2, n_weeks=3), seed=1),
+        lambda: simulate_reaction_times(n_subjects=2, n_days=2, n_stimuli=2, seed=1),
+    ],
+)
+def test_every_result_is_a_sim_with_data_truth_and_params(make):
+    """``<Thing>Sim`` with ``data`` (rows), ``truth`` (a table per group) and ``params`` (a frozen
+    dataclass of the population parameters), whatever the simulator."""
+    sim = make()
+    assert type(sim).__name__.endswith("Sim")
+    assert isinstance(sim.data, pd.DataFrame) and isinstance(sim.truth, pd.DataFrame)
+    assert dataclasses.is_dataclass(sim.params) and type(sim.params).__name__.endswith("Params")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(sim.params, dataclasses.fields(sim.params)[0].name, 0)
+
+
+def test_params_hold_the_population_values():
+    assert simulate_grouped_binomial(mu=-1.0, sigma=0.2).params.sigma == 0.2
+    stores = simulate_correlated_stores(n_stores=3, corr=0.3, mean=[0.1, 0.2])
+    assert stores.params.corr == 0.3 and stores.params.mean == (0.1, 0.2)
+    reactions = simulate_reaction_times(n_subjects=2, y_scale=10.0, x_scale=2.0)
+    assert reactions.params.slope == pytest.approx(10.0 * 10 / 2)
+    assert list(reactions.stimulus_truth.columns) == ["stimulus", "offset"]
+    assert list(reactions.truth.columns) == ["subject", "intercept", "slope"]
