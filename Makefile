@@ -26,7 +26,7 @@ PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
 	  && { echo $$p; break; }; done)
 
 # FORCE: a prerequisite that is always out of date
-.PHONY: FORCE help install book html html-unlocked cache-check learners learners-unlocked test browser check lab bench clean
+.PHONY: FORCE help install book html html-unlocked cache-check learners learners-unlocked test lint format browser check lab bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -111,8 +111,16 @@ learners-unlocked: cache-check
 	$(BUILD_ENV) $(BIN)/jupyter-book build . --config $(LEARNERS_CONFIG) --path-output $(BUILD_ROOT)/_build/learners $(JB_FLAGS)
 	@echo "The learners' edition is in $(BUILD_ROOT)/_build/learners/_build/html/index.html"
 
-test: $(STAMP) browser  ## Run the whole test suite (chapter execution, strict build, browser)
+test: $(STAMP) browser lint  ## Lint, then run the whole test suite (chapter execution, strict build, browser)
 	$(BIN)/python -m pytest
+
+# ruff (settings in pyproject.toml) on helpers/, tests/, tools/, website/ and the chapters' code
+# cells (tools/lint.py hands those to ruff as notebooks).
+lint: $(STAMP)  ## Check the code style with ruff (make test runs this first)
+	$(BIN)/python tools/lint.py
+
+format: $(STAMP)  ## Apply ruff's fixes and formatting, chapters' code cells included
+	$(BIN)/python tools/lint.py --fix
 
 # The browser tests drive the system's headless Chromium (Debian package `chromium`); install it
 # with apt when it is missing and apt is there (CI machines), otherwise say what to do.
@@ -142,7 +150,8 @@ lab: $(STAMP)  ## Start JupyterLab here; chapters in book/ open as notebooks (ju
 	  v = s.setdefault('@jupyterlab/docmanager-extension:plugin', {}).setdefault('defaultViewers', {}); \
 	  v.update(markdown='Jupytext Notebook', myst='Jupytext Notebook'); \
 	  p.write_text(json.dumps(s, indent=2) + '\n')"
-	$(BIN)/jupyter lab --notebook-dir=. $(LAB_ROOT) $(LAB_FLAGS)
+	@# The repository root on PYTHONPATH: the workshop page imports tools.workshop.
+	PYTHONPATH=$(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH)) $(BIN)/jupyter lab --notebook-dir=. $(LAB_ROOT) $(LAB_FLAGS)
 
 # The benchmark (tools/benchmarks/README.md): every model, every sampler backend, cold and warm, in
 # fresh processes with their own temporary caches. About an hour on 2 cores; BENCH_FLAGS narrows

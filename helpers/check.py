@@ -95,12 +95,18 @@ def check_data() -> str:
 
 
 def check_sampling() -> str:
-    """Fit the book's first model (bundle effect on the season-pass counts) briefly."""
+    """Fit the book's first model (bundle effect on the season-pass counts) briefly.
+
+    It first makes the chapters' configuration call, :func:`helpers.configure` (quiet sampler
+    logs, PyTensor's linker), so the model compiles and samples as it does in the book.
+    """
     import bambi as bmb
 
+    import helpers
     from helpers.data import aggregate_binomial, load_season_pass
     from helpers.sampling import fit
 
+    helpers.configure()
     counts = aggregate_binomial(load_season_pass(), by=["promo"], outcome="bought_pass")
     model = bmb.Model(
         "p(bought, n) ~ 1 + promo", counts, family="binomial",

@@ -1,5 +1,5 @@
-"""The convergence gate every fitted model in the book passes through, and per-row
-log-likelihoods for LOO on aggregated data.
+"""The convergence gate every fitted model in the book passes through, per-row
+log-likelihoods for LOO on aggregated data, and a short report of the warnings a step raised.
 
 Example
 -------
@@ -14,8 +14,11 @@ Example
 
 from __future__ import annotations
 
+import textwrap
 import warnings
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import arviz as az
 import numpy as np
@@ -240,3 +243,53 @@ def per_row_log_likelihood(idata, p, counts: pd.DataFrame, rows: pd.DataFrame, b
     per_row["log_likelihood"] = xr.Dataset(
         {outcome: xr.where(bought == 1, np.log(p_row), np.log1p(-p_row))})
     return per_row
+
+
+@contextmanager
+def report_warnings(source: str = "ArviZ", width: int = 78) -> Iterator[list]:
+    """Record every warning raised in the block; after it, print each distinct one once.
+
+    Each distinct message is printed by its first sentence, with how often it was raised, wrapped
+    to ``width`` columns: ``ArviZ warns (12 times): Estimated shape parameter of Pareto
+    distribution is greater than 0.70 for one or more samples.`` Nothing is printed when nothing
+    was raised. The block's warnings are recorded even if an earlier one was (every occurrence
+    counts), and none of them reaches the usual warning display.
+
+    Parameters
+    ----------
+    source
+        Who warns, for the printed lines.
+    width
+        Column to wrap the printed lines at.
+
+    Returns
+    -------
+    A context manager whose ``as`` target is the list of recorded warnings
+    (``warnings.WarningMessage``; their ``message`` is the warning), filled when the block ends:
+    ``assert not caught`` checks that nothing warned.
+
+    Raises
+    ------
+    ValueError
+        If ``width`` is too small to wrap a line (less than 20).
+
+    Example
+    -------
+    >>> with report_warnings() as caught:
+    ...     for _ in range(3):
+    ...         warnings.warn("Estimated shape parameter of Pareto distribution is greater than "
+    ...                       "0.70 for one or more samples. You should consider ...")
+    ArviZ warns (3 times): Estimated shape parameter of Pareto distribution is
+    greater than 0.70 for one or more samples.
+    >>> len(caught), caught[0].category.__name__
+    (3, 'UserWarning')
+    """
+    if width < 20:
+        raise ValueError(f"width must be at least 20 columns, got {width}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
+    counts = Counter(str(w.message).split(". ")[0].rstrip(".") for w in caught)
+    for message, n in sorted(counts.items()):
+        times = "once" if n == 1 else f"{n} times"
+        print(textwrap.fill(f"{source} warns ({times}): {message}.", width))

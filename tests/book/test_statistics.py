@@ -14,6 +14,7 @@ from helpers.diagnostics import (
     count_divergences,
     per_row_log_likelihood,
 )
+from helpers.effects import group_effects
 from helpers.published import (
     BRMS_BASELINE,
     BRMS_BASELINE_SD,
@@ -29,6 +30,7 @@ from helpers.published import (
 )
 from helpers.sampling import fit
 from helpers.simulate import simulate_grouped_binomial
+from tools.benchmarks.models import chapter_namespace
 
 pytestmark = pytest.mark.slow
 
@@ -197,16 +199,16 @@ def test_multilevel_channel_effects_agree_with_published_brms(counts):
     )
     idata = fit(model, target_accept=0.95)
     check_convergence(idata)
-    post = idata["posterior"]
+    intercepts = group_effects(idata["posterior"], "1", "channel")
+    slopes = group_effects(idata["posterior"], "promo", "channel", level="Bundle")
     for channel, published in BRMS_VARYING_INTERCEPT.items():
-        value = post["1|channel"].sel(channel__factor_dim=channel).mean().item()
+        value = intercepts.sel(channel=channel).mean().item()
         assert np.sign(value) == np.sign(published) and abs(value - published) < 0.1, channel
     for channel, published in BRMS_VARYING_SLOPE.items():
-        value = post["promo|channel"].sel(channel__factor_dim=channel,
-                                          promo__expr_dim="Bundle").mean().item()
+        value = slopes.sel(channel=channel).mean().item()
         assert np.sign(value) == np.sign(published) and abs(value - published) < 0.1, channel
     # Shrinkage: the email slope lies between zero (the group mean) and its no-pooling value.
-    email = post["promo|channel"].sel(channel__factor_dim="Email", promo__expr_dim="Bundle")
+    email = slopes.sel(channel="Email")
     no_pooling = np.log(38 / 83) - np.log(27 / 485)
     assert 0 < email.mean().item() < no_pooling
 
@@ -254,26 +256,11 @@ def test_centered_funnel_diverges_and_noncentered_passes():
 
 
 def test_multilevel_elasticities_cover_the_truth():
-    """The case study's multilevel model: 89% intervals cover >= 7 of 9 true elasticities."""
-    from helpers.simulate import simulate_elasticities
-
-    sim = simulate_elasticities(seed=42)
-    data = sim.data.copy()
-    mean_income = sim.truth["median_income"].mean()
-    data["log_price_c"] = data["log_price"] - data["log_price"].mean()
-    data["income_c"] = data["median_income"] - mean_income
-    normal = lambda scale: bmb.Prior("Normal", mu=0, sigma=scale)  # noqa: E731
-    region_sd = bmb.Prior("HalfNormal", sigma=0.1)
-    model = bmb.Model(
-        "log_quantity ~ 1 + log_price_c + income_c + income_c:log_price_c"
-        " + (1 + log_price_c | region)", data,
-        priors={"Intercept": normal(3), "log_price_c": normal(3), "income_c": normal(1),
-                "income_c:log_price_c": normal(1),
-                "1|region": bmb.Prior("Normal", mu=0, sigma=region_sd),
-                "log_price_c|region": bmb.Prior("Normal", mu=0, sigma=region_sd),
-                "sigma": bmb.Prior("HalfNormal", sigma=1)},
-    )
-    idata = fit(model, target_accept=0.95)
+    """The case study's multilevel model, the chapter's own (its data, centring, formula and
+    priors): 89% intervals cover >= 7 of 9 true elasticities."""
+    chapter = chapter_namespace("elasticities")
+    sim, mean_income = chapter["sim"], chapter["mean_income"]
+    idata = fit(chapter["multilevel"], target_accept=0.95)
     check_convergence(idata)
     post = idata["posterior"]
     income = (sim.truth["median_income"] - mean_income).to_numpy()
@@ -281,7 +268,8 @@ def test_multilevel_elasticities_cover_the_truth():
               + post["income_c:log_price_c"].values[..., None] * income
               + post["log_price_c|region"].values)
     lo, hi = np.quantile(slopes, [0.055, 0.945], axis=(0, 1))
-    covered = (lo <= sim.truth["elasticity"].to_numpy()) & (sim.truth["elasticity"].to_numpy() <= hi)
+    true = sim.truth["elasticity"].to_numpy()
+    covered = (lo <= true) & (true <= hi)
     assert covered.sum() >= 7
     # The income effect on the elasticity is recovered (truth -0.6).
     income_slope = post["income_c:log_price_c"].values.ravel()
@@ -304,16 +292,11 @@ def test_mundlak_within_effects_cover_the_truth_where_uncorrected_do_not(seed, t
 
     sim = simulate_panel(seed=seed)
     data = add_group_means(sim.data, "market", list(CHANNELS))
-    truth = sim.markets[[f"slope_{c}" for c in CHANNELS]].mean().to_numpy()
-    media = " + ".join(CHANNELS)
-    formula = f"kpi ~ 1 + {media} + trend + season + brand + (1 + {media} | market)"
-    priors = {c: bmb.Prior("Normal", mu=0, sigma=2) for c in CHANNELS}
-    priors["1|market"] = bmb.Prior("Normal", mu=0, sigma=bmb.Prior("HalfNormal", sigma=10))
-    for c in CHANNELS:
-        priors[f"{c}|market"] = bmb.Prior("Normal", mu=0,
-                                          sigma=bmb.Prior("HalfNormal", sigma=0.5))
-    cre_priors = {**priors, **{f"{c}_mean": bmb.Prior("Normal", mu=0, sigma=5) for c in CHANNELS}}
-    cre_formula = formula.replace("brand +", "brand + tv_mean + search_mean + social_mean +")
+    truth = sim.truth[[f"slope_{c}" for c in CHANNELS]].mean().to_numpy()
+    chapter = chapter_namespace("media_panel")  # the chapter's formulas and priors
+    formula, cre_formula = chapter["uncorrected_formula"], chapter["cre_formula"]
+    priors = chapter["panel_priors"](chapter["free"])
+    cre_priors = chapter["panel_priors"](chapter["free"], mundlak=True)
     intervals = {}
     for name, model in [("uncorrected", bmb.Model(formula, data, priors=priors)),
                         ("cre", bmb.Model(cre_formula, data, priors=cre_priors))]:

@@ -17,10 +17,10 @@ from helpers.data import aggregate_binomial, load_season_pass
 from helpers.simulate import (
     CHANNELS,
     simulate_correlated_stores,
-    simulate_elasticities,
     simulate_grouped_binomial,
     simulate_panel,
 )
+from tools.benchmarks.models import elasticity_sales
 
 PAGE = Path(__file__).resolve().parents[2] / "book" / "translation.md"
 TAB = re.compile(r":::\{tab-item\} PyMC\n```python\n(.*?)```", re.S)
@@ -28,13 +28,10 @@ TAB = re.compile(r":::\{tab-item\} PyMC\n```python\n(.*?)```", re.S)
 
 def _namespace() -> dict:
     counts = aggregate_binomial(load_season_pass(), by=["promo", "channel"], outcome="bought_pass")
-    sales = simulate_elasticities(seed=42).data
-    sales["log_price_c"] = sales["log_price"] - sales["log_price"].mean()
-    sales["income_c"] = sales["median_income"] - sales["median_income"].mean()
     return {
         "np": np, "pd": pd, "pm": pm, "counts": counts,
         "stores": simulate_grouped_binomial(seed=1).data,
-        "sales": sales,
+        "sales": elasticity_sales(),  # the chapter's, centred as it centres
         "panel_cre": add_group_means(simulate_panel(seed=7).data, "market", list(CHANNELS)),
     }
 

@@ -1,7 +1,9 @@
 """The convergence gate: passes good fits, fails loudly on each kind of bad one; per-row
-log-likelihoods for LOO on aggregated data."""
+log-likelihoods for LOO on aggregated data; the warnings report."""
 
 from __future__ import annotations
+
+import warnings
 
 import arviz as az
 import numpy as np
@@ -13,6 +15,7 @@ from helpers.diagnostics import (
     check_convergence,
     count_divergences,
     per_row_log_likelihood,
+    report_warnings,
 )
 
 rng = np.random.default_rng(1)
@@ -212,3 +215,41 @@ def test_per_row_log_likelihood_refuses_bad_input(change, message):
     counts, rows = change(counts, rows)
     with pytest.raises(ValueError, match=message):
         per_row_log_likelihood(idata, p, counts, rows, ["g"], "y")
+
+
+PARETO = ("Estimated shape parameter of Pareto distribution is greater than 0.70 for one or more "
+          "samples. You should consider using a more robust model, this is because importance "
+          "sampling is less likely to work well if the marginal posterior and LOO posterior are "
+          "very different.")
+
+
+def test_report_prints_each_distinct_warning_once_with_its_count(capsys):
+    with report_warnings() as caught:
+        for _ in range(4):
+            warnings.warn(PARETO, stacklevel=1)  # the same warning from the same line: each counts
+        warnings.warn("Pareto k could not be computed.", RuntimeWarning, stacklevel=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(caught) == 5
+    assert lines[0] == "ArviZ warns (4 times): Estimated shape parameter of Pareto distribution is"
+    assert lines[1] == "greater than 0.70 for one or more samples."
+    assert lines[2] == "ArviZ warns (once): Pareto k could not be computed."
+    assert max(map(len, lines)) <= 78
+
+
+def test_report_is_silent_and_empty_without_warnings(capsys):
+    with report_warnings("PyMC", width=40) as caught:
+        pass
+    assert caught == [] and capsys.readouterr().out == ""
+
+
+def test_report_wraps_at_the_width_and_names_the_source(capsys):
+    with report_warnings("PyMC", width=30):
+        warnings.warn(PARETO, stacklevel=1)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("PyMC warns (once): ") and max(map(len, lines)) <= 30
+
+
+def test_report_refuses_a_width_too_small_to_wrap():
+    with pytest.raises(ValueError, match="width must be at least 20 columns, got 5"):
+        with report_warnings(width=5):
+            pass

@@ -1,19 +1,15 @@
-"""Sampling defaults, plotting style and glue: small helpers, checked directly."""
+"""The sampling defaults: one place for draws, chains, seed and sampler, every refusal, and the
+configuration call that quiets the samplers and sets PyTensor up."""
 
 from __future__ import annotations
 
-import sys
+import logging
 
-import arviz as az
-import matplotlib as mpl
 import numpy as np
-import pandas as pd
+import pytensor
 import pytest
-import xarray as xr
 
 from helpers import sampling
-from helpers.plotting import set_style
-from helpers.glue import as_builtin, glue
 
 
 def test_sample_kwargs_defaults_live_in_one_place():
@@ -36,13 +32,19 @@ def test_sample_kwargs_rejects_bad_values(bad):
         sampling.sample_kwargs(**bad)
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    ({"cores": 0}, r"cores must be a positive whole number .* got 0"),
-    ({"draws": True}, r"draws must be a positive whole number .*not a bool.* got True"),
-    ({"chains": np.bool_(True)}, r"chains must be a positive whole number"),
-    ({"init": None}, r"init must be one of 'auto', 'adapt_diag', 'jitter\+adapt_diag'.* got None"),
-    ({"init": "jitter"}, r"init must be one of .* got 'jitter'"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"cores": 0}, r"cores must be a positive whole number .* got 0"),
+        ({"draws": True}, r"draws must be a positive whole number .*not a bool.* got True"),
+        ({"chains": np.bool_(True)}, r"chains must be a positive whole number"),
+        (
+            {"init": None},
+            r"init must be one of 'auto', 'adapt_diag', 'jitter\+adapt_diag'.* got None",
+        ),
+        ({"init": "jitter"}, r"init must be one of .* got 'jitter'"),
+    ],
+)
 def test_sample_kwargs_refuses_the_issue_17_inputs(bad, message):
     """Regression (issue 17): these gave AttributeError, ZeroDivisionError later, or passed."""
     with pytest.raises(ValueError, match=message):
@@ -50,8 +52,13 @@ def test_sample_kwargs_refuses_the_issue_17_inputs(bad, message):
 
 
 def test_sample_kwargs_accepts_numpy_integers_and_any_init_case():
-    kwargs = sampling.sample_kwargs(draws=np.int64(500), chains=np.int32(2), cores=np.int64(2),
-                                    init="JITTER+adapt_diag", nuts_sampler="numpyro")
+    kwargs = sampling.sample_kwargs(
+        draws=np.int64(500),
+        chains=np.int32(2),
+        cores=np.int64(2),
+        init="JITTER+adapt_diag",
+        nuts_sampler="numpyro",
+    )
     assert (kwargs["draws"], kwargs["chains"], kwargs["cores"]) == (500, 2, 2)
     assert sampling.sample_kwargs(cores=None)["cores"] is None  # PyMC picks, as pm.sample does
     assert type(kwargs["draws"]) is int
@@ -72,35 +79,32 @@ def test_fit_uses_the_book_defaults():
     assert calls["random_seed"] == sampling.SEED and calls["target_accept"] == 0.9
 
 
-def test_set_style_sets_matplotlib_and_arviz():
-    mpl.rcParams["figure.dpi"] = 50
-    az.rcParams["stats.ci_prob"] = 0.94
-    set_style()
-    assert mpl.rcParams["figure.dpi"] == 110
-    assert az.rcParams["stats.ci_prob"] == sampling.CI_PROB == 0.89
-    assert mpl.rcParams["axes.labelsize"] >= 11
-    float_format = pd.get_option("display.float_format")
-    assert float_format(0.12345) == "0.123" and float_format(3.2e-6) == "3.2e-06"
+@pytest.fixture
+def restored_sampler_state():
+    """Put back what :func:`configure_sampling` changes (the session is configured already)."""
+    levels = {name: logging.getLogger(name).level for name in ("pymc", "bambi")}
+    linker, ldflags = pytensor.config.linker, pytensor.config.blas__ldflags
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    pytensor.config.linker, pytensor.config.blas__ldflags = linker, ldflags
 
 
-def test_as_builtin_converts_numpy_scalars():
-    assert type(as_builtin(np.float64(0.5))) is float
-    assert type(as_builtin(np.int64(3))) is int
-    assert type(as_builtin(np.array(1.5))) is float
-    assert as_builtin([1, 2]) == [1, 2]
-    assert type(as_builtin(xr.DataArray(np.float64(2.0)))) is float
-    vector = xr.DataArray([1.0, 2.0])
-    assert as_builtin(vector) is vector
+def test_configure_sampling_quiets_the_samplers_and_sets_the_linker(
+    monkeypatch, restored_sampler_state
+):
+    monkeypatch.delenv("PYTENSOR_FLAGS", raising=False)
+    logging.getLogger("pymc").setLevel(logging.INFO)
+    logging.getLogger("bambi").setLevel(logging.INFO)
+    pytensor.config.linker = "py"
+    sampling.configure_sampling()
+    assert logging.getLogger("pymc").level == logging.getLogger("bambi").level == logging.WARNING
+    assert pytensor.config.linker == sampling.LINKER == "cvm"
+    assert pytensor.config.blas__ldflags == ""
 
 
-def test_glue_rejects_bad_names():
-    with pytest.raises(ValueError, match="'log odds'"):
-        glue("log odds", 1.0)
-
-
-def test_glue_works_without_myst_nb(monkeypatch, capsys):
-    """A downloaded notebook runs where myst-nb is not installed (plain Jupyter, Colab)."""
-    monkeypatch.setitem(sys.modules, "myst_nb", None)  # `import myst_nb` now raises ImportError
-    glue("hidden", np.float64(0.25))
-    glue("shown", np.float64(0.5), display=True)
-    assert capsys.readouterr().out.strip() == "0.5"
+def test_a_linker_in_pytensor_flags_wins(monkeypatch, restored_sampler_state):
+    monkeypatch.setenv("PYTENSOR_FLAGS", "linker=py,blas__ldflags=-lmyblas")
+    pytensor.config.linker, pytensor.config.blas__ldflags = "py", "-lmyblas"
+    sampling.configure_sampling()
+    assert (pytensor.config.linker, pytensor.config.blas__ldflags) == ("py", "-lmyblas")

@@ -44,8 +44,27 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "numpyro": ("numpyro", "auto"),
 }
 
+#: The backend that runs the book's own setup, for each sampler ``helpers.sampling.SAMPLER`` may
+#: name: PyMC's sampler runs with the book's linker (cvm); NumPyro and nutpie compile the model
+#: themselves.
+BOOK_BACKENDS: dict[str, str] = {"numpyro": "numpyro", "pymc": "pymc-cvm", "nutpie": "nutpie"}
+
 METRICS = ["import_s", "time_to_posterior_s", "sampling_s", "min_ess_bulk", "min_ess_tail",
            "ess_bulk_per_s", "divergences", "max_r_hat"]
+
+
+def book_backend() -> str:
+    """The backend the book samples with: the one of :data:`BOOK_BACKENDS` for
+    ``helpers.sampling.SAMPLER`` (imported here, not at the top: a worker times its imports).
+
+    Example
+    -------
+    >>> book_backend() in BACKENDS
+    True
+    """
+    from helpers.sampling import SAMPLER
+
+    return BOOK_BACKENDS[SAMPLER]
 
 
 def cache_env(cache_dir: Path, linker: str) -> dict[str, str]:
@@ -69,9 +88,11 @@ def worker(model: str, backend: str) -> dict:
     start = time.perf_counter()
     import numpy as np
 
-    from tools.benchmarks.models import MODELS
+    import helpers
     from helpers.diagnostics import count_divergences, summarize
+    from tools.benchmarks.models import MODELS
     import_s = time.perf_counter() - start
+    helpers.configure()  # as every chapter's setup cell; the linker in PYTENSOR_FLAGS still wins
 
     nuts_sampler = BACKENDS[backend][0]
     spec = MODELS[model]()

@@ -1,16 +1,24 @@
-"""The models the book fits, rebuilt for the benchmark.
+"""The models the book fits, for the benchmark.
 
-One entry per model structure the chapters fit, with the chapter's data, formula, priors and
-sampler settings. ``tests/tools/test_bench.py`` checks that every formula here still appears in its
-chapter, so the benchmark cannot silently drift from the book.
+One entry per model structure the chapters fit. The elasticity and media-panel models are the
+chapters' own: :func:`chapter_namespace` runs the chapter's cells tagged ``model-definition``
+(its data, formulas, priors and model objects; no fitting) and the benchmark fits the model objects
+they define, so data, formula and priors cannot drift from the book. The season-pass, partial
+pooling and own-data models are rebuilt here (one-line formulas with unit-scale priors; the
+own-data model on a larger simulated data set than its page); ``tests/tools/test_bench.py`` checks
+that every formula here still appears in its chapter.
 
-The sampler settings are those the record in ``tools/benchmarks/results`` was measured with. Since then
-the elasticity and media chapters start every chain from its own jittered point (no
+The sampler settings are those the record in ``tools/benchmarks/results`` was measured with. Since
+then the elasticity and media chapters start every chain from its own jittered point (no
 ``init="adapt_diag"``) and fit the correlated elasticity model at ``target_accept=0.99`` with
 1,000 draws. Change the settings here together with a new record (``make bench``), never alone.
+Building a chapter's model object (formulae's design matrices; the PyMC graph of an LKJ model)
+happens when its :class:`Spec` is made, before the benchmark's clock starts; Bambi builds the PyMC
+model, and everything compiles and samples, inside ``fit``.
 
 Each builder returns a :class:`Spec`: a function that fits the model (given extra ``pm.sample``
-keywords) with a chosen NUTS implementation and returns its DataTree, and the variables whose ESS counts.
+keywords) with a chosen NUTS implementation and returns its DataTree, and the variables whose ESS
+counts.
 
 Example
 -------
@@ -20,25 +28,81 @@ Example
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import functools
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import bambi as bmb
+import pandas as pd
 import pymc as pm
 
-from helpers.mundlak import add_group_means
 from helpers.data import aggregate_binomial, load_season_pass
 from helpers.lkj import correlated_effects_model
 from helpers.sampling import SAMPLER, sample_kwargs
 from helpers.sampling import fit as fit_bambi
-from helpers.simulate import (
-    CHANNELS,
-    simulate_elasticities,
-    simulate_grouped_binomial,
-    simulate_panel,
-    simulate_reaction_times,
-)
+from helpers.simulate import simulate_grouped_binomial, simulate_reaction_times
+
+BOOK = Path(__file__).resolve().parents[2] / "book"
+#: The tag of the chapter cells that define a benchmarked model: its data, formula, priors and
+#: model object, and nothing else (no fitting, no plots). myst-nb acts on ``remove-*``,
+#: ``hide-*`` and a few other tags; this one only adds a CSS class, so the page looks the same.
+MODEL_TAG = "model-definition"
+
+
+@functools.cache
+def chapter_namespace(chapter: str) -> dict[str, Any]:
+    """What ``book/<chapter>.md`` defines for its models: the names its cells tagged
+    ``model-definition`` define, run in order in a fresh namespace after the imports of its
+    first (setup) cell. The setup cell's other statements (``configure()``) are not run, and
+    anything the tagged cells print is dropped. Cached: every caller gets the same objects.
+
+    Raises
+    ------
+    ValueError
+        If the chapter has no cell tagged ``model-definition``.
+
+    Example
+    -------
+    >>> sorted(name for name in chapter_namespace("media_panel") if name.endswith("_formula"))
+    ['cre_formula', 'uncorrected_formula']
+    """
+    import jupytext  # here, not at the top: the benchmark's worker times its imports
+
+    cells = [cell for cell in jupytext.read(BOOK / f"{chapter}.md").cells
+             if cell.cell_type == "code"]
+    tagged = [number for number, cell in enumerate(cells, start=1)
+              if MODEL_TAG in cell.metadata.get("tags", [])]
+    if not tagged:
+        raise ValueError(f"chapter {chapter!r}: book/{chapter}.md has no code cell tagged "
+                         f"{MODEL_TAG!r}")
+    setup = ast.parse(cells[0].source)
+    imports = ast.Module([node for node in setup.body
+                          if isinstance(node, ast.Import | ast.ImportFrom)], type_ignores=[])
+    namespace: dict[str, Any] = {"__name__": f"book_{chapter}"}
+    exec(compile(imports, f"<book/{chapter}.md, imports of code cell 1>", "exec"), namespace)
+    with contextlib.redirect_stdout(io.StringIO()):
+        for number in tagged:  # tracebacks name the cell: "code cell 3" is the third
+            source = cells[number - 1].source
+            exec(compile(source, f"<book/{chapter}.md, code cell {number}>", "exec"), namespace)
+    return namespace
+
+
+def elasticity_sales() -> pd.DataFrame:
+    """The elasticity chapter's ``sales``, log price and income centred as the chapter centres
+    them (log price on its mean over the rows, income on its mean over the regions): a copy.
+
+    Example
+    -------
+    >>> sales = elasticity_sales()
+    >>> bool(abs(sales.groupby("region")["income_c"].first().mean()) < 1e-12)
+    True
+    """
+    return chapter_namespace("elasticities")["sales"].copy()
 
 
 @dataclass(frozen=True)
@@ -53,9 +117,13 @@ class Spec:
     formula: str
     fit: Callable[..., Any]
     var_names: list[str] | None = None
+    #: The chapter's name for the model object fitted (see :func:`chapter_namespace`), or None
+    #: for a model rebuilt here.
+    source: str | None = None
 
 
-def _bambi(chapter: str, formula: str, data, settings: dict, var_names=None, **model_kwargs) -> Spec:
+def _bambi(chapter: str, formula: str, data, settings: dict, var_names=None,
+           **model_kwargs) -> Spec:
     def fit(sampler: str = SAMPLER, **overrides):
         model = bmb.Model(formula, data, **model_kwargs)
         return fit_bambi(model, **{**settings, **overrides, "nuts_sampler": sampler})
@@ -64,7 +132,8 @@ def _bambi(chapter: str, formula: str, data, settings: dict, var_names=None, **m
 
 
 def _pymc(chapter: str, formula: str, build: Callable[[], pm.Model], settings: dict,
-          var_names: list[str], per_sampler: dict[str, dict] | None = None) -> Spec:
+          var_names: list[str], per_sampler: dict[str, dict] | None = None,
+          source: str | None = None) -> Spec:
     """``per_sampler``: settings for one backend only, on top of ``settings``."""
     def fit(sampler: str = SAMPLER, **overrides):
         extra = (per_sampler or {}).get(sampler, {})
@@ -72,7 +141,17 @@ def _pymc(chapter: str, formula: str, build: Callable[[], pm.Model], settings: d
             return pm.sample(**sample_kwargs(**{**settings, **extra, **overrides,
                                                 "nuts_sampler": sampler}))
 
-    return Spec(chapter, formula, fit, var_names)
+    return Spec(chapter, formula, fit, var_names, source)
+
+
+def _chapter_bambi(chapter: str, name: str, settings: dict) -> Spec:
+    """The Bambi model the chapter calls ``name``, fitted with the record's ``settings``."""
+    model = chapter_namespace(chapter)[name]
+
+    def fit(sampler: str = SAMPLER, **overrides):
+        return fit_bambi(model, **{**settings, **overrides, "nuts_sampler": sampler})
+
+    return Spec(chapter, model.formula.main, fit, None, name)
 
 
 def _season_counts():
@@ -133,75 +212,37 @@ def partial_pooling() -> Spec:
                           "1|store": _group(bmb.Prior("HalfNormal", sigma=1))})
 
 
-ELASTICITY_FORMULA = ("log_quantity ~ 1 + log_price_c + income_c"
-                      " + income_c:log_price_c + (1 + log_price_c | region)")
-
-
-def _sales():
-    sim = simulate_elasticities(seed=42)
-    sales = sim.data.copy()
-    sales["log_price_c"] = sales["log_price"] - sales["log_price"].mean()
-    sales["income_c"] = sales["median_income"] - sim.truth["median_income"].mean()
-    return sales
-
-
 def elasticity_no_pooling() -> Spec:
     """One price elasticity per region, no pooling (chapter elasticities)."""
-    return _bambi("elasticities", "log_quantity ~ 0 + region + region:log_price_c", _sales(),
-                  {"init": "adapt_diag"},
-                  priors={"region": _normal(3), "region:log_price_c": _normal(3),
-                          "sigma": bmb.Prior("HalfNormal", sigma=1)})
+    return _chapter_bambi("elasticities", "no_pooling", {"init": "adapt_diag"})
 
 
 def elasticity_multilevel() -> Spec:
-    """Varying intercepts and elasticities by region, income as a predictor (chapter elasticities)."""
-    sd = bmb.Prior("HalfNormal", sigma=0.1)
-    priors = {"Intercept": _normal(3), "log_price_c": _normal(3), "income_c": _normal(1),
-              "income_c:log_price_c": _normal(1), "1|region": _group(sd),
-              "log_price_c|region": _group(sd), "sigma": bmb.Prior("HalfNormal", sigma=1)}
-    return _bambi("elasticities", ELASTICITY_FORMULA, _sales(),
-                  {"target_accept": 0.95, "init": "adapt_diag"}, priors=priors)
+    """Varying intercepts and elasticities by region, income as a predictor (chapter
+    elasticities)."""
+    return _chapter_bambi("elasticities", "multilevel",
+                          {"target_accept": 0.95, "init": "adapt_diag"})
 
 
 def elasticity_correlated() -> Spec:
-    """The multilevel model with correlated region effects (LKJ(2)), in PyMC (chapter elasticities)."""
-    sales = _sales()
-    return _pymc("elasticities", ELASTICITY_FORMULA,
-                 lambda: correlated_effects_model(ELASTICITY_FORMULA, sales, family="gaussian",
-                                                  eta=2.0, sd_scale=0.1, common_scale=3.0,
-                                                  sigma_scale=1.0),
+    """The multilevel model with correlated region effects (LKJ(2)), in PyMC (chapter
+    elasticities)."""
+    namespace = chapter_namespace("elasticities")
+    return _pymc("elasticities", namespace["multilevel_formula"], lambda: namespace["correlated"],
                  {"target_accept": 0.95, "init": "adapt_diag", "draws": 2000},
-                 ["b", "sd_region", "cor_region", "r_region", "sigma"])
-
-
-MEDIA = " + ".join(CHANNELS)
-MEDIA_FORMULA = f"kpi ~ 1 + {MEDIA} + trend + season + brand + (1 + {MEDIA} | market)"
-
-
-def _panel_priors(mundlak: bool) -> dict:
-    priors = {channel: _normal(2) for channel in CHANNELS}
-    priors["1|market"] = _group(bmb.Prior("HalfNormal", sigma=10))
-    for channel in CHANNELS:
-        priors[f"{channel}|market"] = _group(bmb.Prior("HalfNormal", sigma=0.5))
-        if mundlak:
-            priors[f"{channel}_mean"] = _normal(5)
-    return priors
+                 ["b", "sd_region", "cor_region", "r_region", "sigma"], source="correlated")
 
 
 def media_uncorrected() -> Spec:
     """Random media slopes by market, no Mundlak terms (chapter media_panel)."""
-    return _bambi("media_panel", MEDIA_FORMULA, simulate_panel(seed=7).data,
-                  {"draws": 2000, "target_accept": 0.95, "init": "adapt_diag"},
-                  priors=_panel_priors(mundlak=False))
+    return _chapter_bambi("media_panel", "uncorrected",
+                          {"draws": 2000, "target_accept": 0.95, "init": "adapt_diag"})
 
 
 def media_mundlak() -> Spec:
     """The same with the market means of spend added (Mundlak correction; chapter media_panel)."""
-    data = add_group_means(simulate_panel(seed=7).data, "market", list(CHANNELS))
-    formula = MEDIA_FORMULA.replace("brand +", "brand + tv_mean + search_mean + social_mean +")
-    return _bambi("media_panel", formula, data,
-                  {"draws": 2000, "target_accept": 0.95, "init": "adapt_diag"},
-                  priors=_panel_priors(mundlak=True))
+    return _chapter_bambi("media_panel", "cre",
+                          {"draws": 2000, "target_accept": 0.95, "init": "adapt_diag"})
 
 
 def own_data_crossed() -> Spec:
