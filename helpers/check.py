@@ -74,7 +74,8 @@ def check_versions(
             wrong.append(f"{name} {found} (pinned {wanted})")
     if wrong:
         raise CheckFailed(
-            f"{len(wrong)} package(s) differ from requirements.txt: " + "; ".join(wrong[:6])
+            f"{len(wrong)} package(s) differ from requirements.txt: "
+            + "; ".join(wrong[:6])
             + (" ..." if len(wrong) > 6 else ""),
             "run 'make install' (or '.venv/bin/pip install -r requirements.txt') in the book's "
             "folder, and use the book's environment (.venv)",
@@ -109,9 +110,13 @@ def check_sampling() -> str:
     helpers.configure()
     counts = aggregate_binomial(load_season_pass(), by=["promo"], outcome="bought_pass")
     model = bmb.Model(
-        "p(bought, n) ~ 1 + promo", counts, family="binomial",
-        priors={"Intercept": bmb.Prior("Normal", mu=0, sigma=1),
-                "promo": bmb.Prior("Normal", mu=0, sigma=1)},
+        "p(bought, n) ~ 1 + promo",
+        counts,
+        family="binomial",
+        priors={
+            "Intercept": bmb.Prior("Normal", mu=0, sigma=1),
+            "promo": bmb.Prior("Normal", mu=0, sigma=1),
+        },
     )
     start = time.perf_counter()
     try:
@@ -128,7 +133,9 @@ def check_sampling() -> str:
             f"the tiny model sampled but its bundle effect is {bundle:.3f}, not about 0.39",
             "the installed stack is not the tested one: run 'make install'",
         )
-    return f"a tiny Bambi model compiled and sampled in {seconds:.1f} s (bundle effect {bundle:.2f})"
+    return (
+        f"a tiny Bambi model compiled and sampled in {seconds:.1f} s (bundle effect {bundle:.2f})"
+    )
 
 
 CHECKS: dict[str, Callable[[], str]] = {

@@ -102,9 +102,7 @@ def data_path(name: str, data_dir: str | Path | None = None) -> Path:
     'season_pass.csv'
     """
     if name not in REGISTRY:
-        raise ValueError(
-            f"unknown data file {name!r}; registered files: {sorted(REGISTRY)}"
-        )
+        raise ValueError(f"unknown data file {name!r}; registered files: {sorted(REGISTRY)}")
     folder = Path(data_dir) if data_dir is not None else DATA_DIR
     path = folder / name
     if not path.is_file():
@@ -243,8 +241,9 @@ def validate_counts(counts: pd.DataFrame, successes: str = "bought", trials: str
     for col in (successes, trials):
         values = counts[col]
         if values.isna().any():
-            raise ValueError(f"column {col!r} has missing values in rows "
-                             f"{_rows(counts.index[values.isna()])}")
+            raise ValueError(
+                f"column {col!r} has missing values in rows {_rows(counts.index[values.isna()])}"
+            )
         if values.dtype.kind not in "iuf":  # not bool or complex either
             raise ValueError(
                 f"column {col!r} must hold numeric counts, got dtype {values.dtype}; "
@@ -253,8 +252,9 @@ def validate_counts(counts: pd.DataFrame, successes: str = "bought", trials: str
         numbers = values.to_numpy(dtype=float)
         infinite = ~np.isfinite(numbers)
         if infinite.any():
-            raise ValueError(f"column {col!r} has infinite counts in rows "
-                             f"{_rows(counts.index[infinite])}")
+            raise ValueError(
+                f"column {col!r} has infinite counts in rows {_rows(counts.index[infinite])}"
+            )
         fractional = np.mod(numbers, 1) != 0
         if fractional.any():
             raise ValueError(
@@ -263,8 +263,9 @@ def validate_counts(counts: pd.DataFrame, successes: str = "bought", trials: str
             )
         negative = numbers < 0
         if negative.any():
-            raise ValueError(f"column {col!r} has negative counts in rows "
-                             f"{_rows(counts.index[negative])}")
+            raise ValueError(
+                f"column {col!r} has negative counts in rows {_rows(counts.index[negative])}"
+            )
     too_many = (counts[successes] > counts[trials]).to_numpy()
     if too_many.any():
         raise ValueError(
@@ -372,7 +373,10 @@ def expand_binomial(
     k = counts[successes].to_numpy(dtype="int64")
     rows = keys.iloc[np.repeat(np.arange(len(keys)), n)].reset_index(drop=True)
     rows[outcome] = np.concatenate(
-        [np.r_[np.ones(ki, dtype="int64"), np.zeros(ni - ki, dtype="int64")] for ki, ni in zip(k, n)]
+        [
+            np.r_[np.ones(ki, dtype="int64"), np.zeros(ni - ki, dtype="int64")]
+            for ki, ni in zip(k, n)
+        ]
     )
     return rows
 

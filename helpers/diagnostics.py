@@ -76,12 +76,15 @@ def posterior_names(idata, var_names: str | Sequence[str] | None = None) -> list
         return available
     names = [var_names] if isinstance(var_names, str) else list(var_names)
     if not names:
-        raise ValueError("var_names is empty: name at least one posterior variable, "
-                         "or pass None to check them all")
+        raise ValueError(
+            "var_names is empty: name at least one posterior variable, "
+            "or pass None to check them all"
+        )
     unknown = [name for name in names if name not in available]
     if unknown:
-        raise ValueError(f"var_names: no posterior variable(s) {unknown}; "
-                         f"the posterior has {available}")
+        raise ValueError(
+            f"var_names: no posterior variable(s) {unknown}; the posterior has {available}"
+        )
     return names
 
 
@@ -103,9 +106,7 @@ def summarize(idata, var_names: str | Sequence[str] | None = None) -> pd.DataFra
     # Constant quantities make r_hat 0/0: silence that arithmetic warning (callers skip them).
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return pd.concat(
-            [az.summary(idata, var_names=[name], round_to="none") for name in names]
-        )
+        return pd.concat([az.summary(idata, var_names=[name], round_to="none") for name in names])
 
 
 def check_convergence(
@@ -166,8 +167,10 @@ def check_convergence(
     for name in names:
         bad = int((~np.isfinite(idata["posterior"][name])).sum())
         if bad:
-            problems.append(f"{name}: {bad} non-finite draw(s) (inf or NaN): the model overflows "
-                            f"somewhere; look at its priors, link function and scale")
+            problems.append(
+                f"{name}: {bad} non-finite draw(s) (inf or NaN): the model overflows "
+                f"somewhere; look at its priors, link function and scale"
+            )
     summary = summarize(idata, names)
     # Quantities constant across all draws (the unit diagonal of a correlation matrix) have
     # no r_hat or ESS; they are reported but not gated.
@@ -189,8 +192,9 @@ def check_convergence(
     return summary
 
 
-def per_row_log_likelihood(idata, p, counts: pd.DataFrame, rows: pd.DataFrame, by: Sequence[str],
-                           outcome: str):
+def per_row_log_likelihood(
+    idata, p, counts: pd.DataFrame, rows: pd.DataFrame, by: Sequence[str], outcome: str
+):
     """A copy of a binomial fit on ``counts`` whose ``log_likelihood`` group has one Bernoulli
     term per row of ``rows``: log p of the row's cell if ``outcome`` is 1, log(1 - p) if 0.
 
@@ -230,10 +234,12 @@ def per_row_log_likelihood(idata, p, counts: pd.DataFrame, rows: pd.DataFrame, b
     if not np.isin(y, [0, 1]).all():
         raise ValueError(f"column {outcome!r} must be 0/1; found {sorted(set(y) - {0, 1})[:5]}")
     if p.sizes.get("__obs__") != len(counts):
-        raise ValueError(f"p has {p.sizes.get('__obs__')} cells along __obs__, counts has "
-                         f"{len(counts)} rows")
+        raise ValueError(
+            f"p has {p.sizes.get('__obs__')} cells along __obs__, counts has {len(counts)} rows"
+        )
     cell = pd.MultiIndex.from_frame(counts[list(by)]).get_indexer(
-        pd.MultiIndex.from_frame(rows[list(by)]))
+        pd.MultiIndex.from_frame(rows[list(by)])
+    )
     if (cell < 0).any():
         unknown = rows.loc[cell < 0, list(by)].drop_duplicates().head(3).to_dict("records")
         raise ValueError(f"rows in cells that are not in counts: {unknown}")
@@ -241,7 +247,8 @@ def per_row_log_likelihood(idata, p, counts: pd.DataFrame, rows: pd.DataFrame, b
     bought = xr.DataArray(y, dims="row")
     per_row = idata.copy()
     per_row["log_likelihood"] = xr.Dataset(
-        {outcome: xr.where(bought == 1, np.log(p_row), np.log1p(-p_row))})
+        {outcome: xr.where(bought == 1, np.log(p_row), np.log1p(-p_row))}
+    )
     return per_row
 
 

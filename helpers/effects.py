@@ -45,22 +45,29 @@ def _terms(posterior) -> dict[str, list[str]]:
 def _check(posterior, term: str, group: str) -> None:
     terms = _terms(posterior)
     if group not in terms:
-        raise ValueError(f"group {group!r}: the posterior has no group-specific terms for it; "
-                         f"its groups are {sorted(terms)}")
+        raise ValueError(
+            f"group {group!r}: the posterior has no group-specific terms for it; "
+            f"its groups are {sorted(terms)}"
+        )
     if term not in terms[group]:
-        raise ValueError(f"term {term!r}: the posterior has no {term}|{group}; the terms of "
-                         f"group {group!r} are {terms[group]} ('1' is the intercept)")
+        raise ValueError(
+            f"term {term!r}: the posterior has no {term}|{group}; the terms of "
+            f"group {group!r} are {terms[group]} ('1' is the intercept)"
+        )
 
 
-def _pick_level(values: xr.DataArray, term: str,
-                level: str | None) -> tuple[xr.DataArray, str | None]:
+def _pick_level(
+    values: xr.DataArray, term: str, level: str | None
+) -> tuple[xr.DataArray, str | None]:
     """Select ``level`` on a categorical term's level dimension (``<term>__expr_dim``); return
     the selection and the level chosen (None for a numeric predictor)."""
     dim = f"{term}__expr_dim"
     if dim not in values.dims:
         if level is not None:
-            raise ValueError(f"level {level!r}: term {term!r} is not categorical, it has no "
-                             f"levels to choose from")
+            raise ValueError(
+                f"level {level!r}: term {term!r} is not categorical, it has no "
+                f"levels to choose from"
+            )
         return values, None
     levels = [str(v) for v in values[dim].values]
     if level is None:
@@ -68,13 +75,16 @@ def _pick_level(values: xr.DataArray, term: str,
             raise ValueError(f"level: term {term!r} has levels {levels}; name one")
         level = levels[0]
     if level not in levels:
-        raise ValueError(f"level {level!r}: term {term!r} has levels {levels} (the reference "
-                         f"level has no effect of its own)")
+        raise ValueError(
+            f"level {level!r}: term {term!r} has levels {levels} (the reference "
+            f"level has no effect of its own)"
+        )
     return values.sel({dim: level}, drop=True), level
 
 
-def group_effects(posterior, term: str, group: str, *, level: str | None = None,
-                  population: bool = False) -> xr.DataArray:
+def group_effects(
+    posterior, term: str, group: str, *, level: str | None = None, population: bool = False
+) -> xr.DataArray:
     """Draws of each group's effect for one group-specific term, on a dimension named ``group``.
 
     Parameters
@@ -128,8 +138,10 @@ def group_effects(posterior, term: str, group: str, *, level: str | None = None,
     if population:
         name = "Intercept" if term == "1" else term
         if name not in posterior.data_vars:
-            raise ValueError(f"population: the posterior has no population-level {name!r} to "
-                             f"add to {term}|{group} (is the formula's {name} left out?)")
+            raise ValueError(
+                f"population: the posterior has no population-level {name!r} to "
+                f"add to {term}|{group} (is the formula's {name} left out?)"
+            )
         common = posterior[name]
         if f"{term}_dim" in common.dims:  # a categorical predictor's levels
             common = common.sel({f"{term}_dim": level}, drop=True)

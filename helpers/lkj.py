@@ -86,16 +86,20 @@ _GROUP_TERM = re.compile(r"\(([^()|]*)(\|\|?)([^()|]*)\)")
 _PROPORTION = re.compile(r"^p\(\s*(\w+)\s*,\s*(\w+)\s*\)$")
 _GROUP = re.compile(r"\w+(\s*[:/]\s*\w+)*")
 # One token of the right-hand side: a number (not glued to a name or a dot), a name, an operator.
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<space>\s+)
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?![\w.])
   | (?P<name>[^\W\d]\w*)
   | (?P<op>\*\*|\|\||[-+*/:()|])
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 _ALLOWED = (
     "formulas are evaluated as code (by formulae, as in Bambi), so the helpers accept only column "
     "names, numbers, the operators + - * / : ** | and parentheses, and the transforms "
-    + ", ".join(TRANSFORMS) + ": add a computed column to the data instead"
+    + ", ".join(TRANSFORMS)
+    + ": add a computed column to the data instead"
 )
 
 
@@ -219,8 +223,7 @@ def _check_parentheses(formula: str) -> None:
             )
     if depth:
         raise ValueError(
-            f"unbalanced parentheses in {formula!r}: {depth} '(' never closed; add the "
-            "matching ')'"
+            f"unbalanced parentheses in {formula!r}: {depth} '(' never closed; add the matching ')'"
         )
 
 
@@ -235,7 +238,7 @@ def _tokens(text: str, formula: str) -> list[tuple[str, str]]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
-            rest = text[position:position + 30]
+            rest = text[position : position + 30]
             char = rest[0]
             if char == "." and found and found[-1][0] in ("name", "op"):
                 what = f"attribute access ('{found[-1][1]}{rest.split()[0]}')"
@@ -278,8 +281,9 @@ def _formula_columns(parsed: ParsedFormula) -> list[str]:
 def _design(response: str, terms: str, data: pd.DataFrame):
     """formulae's common-effects design of ``response ~ terms`` (None if it has no columns)."""
     try:
-        common = design_matrices(f"{response} ~ {terms}", data,
-                                 extra_namespace=_TRANSFORM_FUNCTIONS).common
+        common = design_matrices(
+            f"{response} ~ {terms}", data, extra_namespace=_TRANSFORM_FUNCTIONS
+        ).common
     except Exception as error:  # formulae raises several types for unknown names
         raise ValueError(f"cannot build the design of '{terms}': {error}") from error
     if common is None:
@@ -306,11 +310,14 @@ def _check_one_type(data: pd.DataFrame, columns: list[str], role: str) -> None:
     for column in columns:
         if data[column].dtype != object:
             continue
-        kinds = sorted({
-            "number" if issubclass(kind, numbers.Number) and not issubclass(kind, (bool, np.bool_))
-            else kind.__name__
-            for kind in pd.unique(data[column].dropna().map(type))
-        })
+        kinds = sorted(
+            {
+                "number"
+                if issubclass(kind, numbers.Number) and not issubclass(kind, (bool, np.bool_))
+                else kind.__name__
+                for kind in pd.unique(data[column].dropna().map(type))
+            }
+        )
         if len(kinds) > 1:
             raise ValueError(
                 f"{role} column {column!r} mixes values of types {kinds}: make them one type "
@@ -328,8 +335,10 @@ def _response(data: pd.DataFrame, column: str, role: str, kinds: str = "iuf") ->
         )
     infinite = ~np.isfinite(values.astype(float))
     if infinite.any():
-        raise ValueError(f"{role} {column!r} is infinite in row(s) "
-                         f"{data.index[infinite][:5].tolist()}: drop or fix them")
+        raise ValueError(
+            f"{role} {column!r} is infinite in row(s) "
+            f"{data.index[infinite][:5].tolist()}: drop or fix them"
+        )
     return values
 
 
@@ -380,11 +389,15 @@ def _build_design(formula: str, data: pd.DataFrame, family: str) -> _Design:
             f"family {family!r} expects {FAMILIES[family]}; the formula's response is "
             f"{formula.split('~')[0].strip()!r}"
         )
-    group_columns = list(dict.fromkeys(
-        col for term in parsed.terms for col in term.group.split(":")))
+    group_columns = list(
+        dict.fromkeys(col for term in parsed.terms for col in term.group.split(":"))
+    )
     predictors = _formula_columns(parsed)
-    needed = list(dict.fromkeys(
-        [parsed.response] + ([parsed.trials] if parsed.trials else []) + group_columns))
+    needed = list(
+        dict.fromkeys(
+            [parsed.response] + ([parsed.trials] if parsed.trials else []) + group_columns
+        )
+    )
     missing = [col for col in dict.fromkeys(needed + predictors) if col not in data.columns]
     if missing:
         raise ValueError(
@@ -424,8 +437,11 @@ def _build_design(formula: str, data: pd.DataFrame, family: str) -> _Design:
         # Positions in the observed levels (pd.Categorical would warn about unused categories).
         index = pd.Index(levels).get_indexer(keys)
         effect_dim = f"effect_{term.group}" if several else "effect"
-        design.terms.append(_TermDesign(term, effects_design, effects_design.as_dataframe(),
-                                        levels, index, effect_dim))
+        design.terms.append(
+            _TermDesign(
+                term, effects_design, effects_design.as_dataframe(), levels, index, effect_dim
+            )
+        )
     return design
 
 
@@ -465,17 +481,26 @@ class Priors:
         """One row per parameter (brms's names) with its prior, as text."""
         rows = []
         if self.intercept is not None:
-            rows.append(("Intercept", f"Normal({_num(self.intercept[0])}, {_num(self.intercept[1])})",
-                         "at the predictors' means"))
+            rows.append(
+                (
+                    "Intercept",
+                    f"Normal({_num(self.intercept[0])}, {_num(self.intercept[1])})",
+                    "at the predictors' means",
+                )
+            )
         for name, (mu, sigma) in self.common.items():
             rows.append((f"b[{name}]", f"Normal({_num(mu)}, {_num(sigma)})", "common effect"))
         for group, scales in self.group_sd.items():
             for effect, scale in scales.items():
-                rows.append((f"sd_{group}[{effect}]", f"HalfNormal({_num(scale)})",
-                             f"{effect} sd across {group}"))
+                rows.append(
+                    (
+                        f"sd_{group}[{effect}]",
+                        f"HalfNormal({_num(scale)})",
+                        f"{effect} sd across {group}",
+                    )
+                )
             if self.correlated[group]:
-                rows.append((f"cor_{group}", f"LKJ({_num(self.eta)})",
-                             f"{group} correlations"))
+                rows.append((f"cor_{group}", f"LKJ({_num(self.eta)})", f"{group} correlations"))
         if self.sigma is not None:
             args = ", ".join(_num(value) for value in self.sigma[1:])
             rows.append(("sigma", f"{self.sigma[0]}({args})", "residual sd"))
@@ -492,15 +517,28 @@ def _num(value: float) -> str:
 def _check_scale(name: str, value: float | None) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
-            or not value > 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not np.isfinite(value)
+        or not value > 0
+    ):
         raise ValueError(f"{name} must be a finite positive number, got {value!r}")
 
 
-def _priors(design: _Design, eta: float, sd_scale: float | None, common_scale: float | None,
-            sigma_scale: float | None) -> Priors:
-    for name, value in {"eta": eta, "sd_scale": sd_scale, "common_scale": common_scale,
-                        "sigma_scale": sigma_scale}.items():
+def _priors(
+    design: _Design,
+    eta: float,
+    sd_scale: float | None,
+    common_scale: float | None,
+    sigma_scale: float | None,
+) -> Priors:
+    for name, value in {
+        "eta": eta,
+        "sd_scale": sd_scale,
+        "common_scale": common_scale,
+        "sigma_scale": sigma_scale,
+    }.items():
         _check_scale(name, value)
     if not ETA_RANGE[0] <= eta <= ETA_RANGE[1]:
         raise ValueError(
@@ -518,8 +556,11 @@ def _priors(design: _Design, eta: float, sd_scale: float | None, common_scale: f
     slopes = [] if common is None else [c for c in common.columns if c != "Intercept"]
     common_priors: dict[str, tuple[float, float]] = {}
     if common_scale is not None:
-        common_priors = {name: (0.0, float(common_scale)) for name in common.columns} \
-            if common is not None else {}
+        common_priors = (
+            {name: (0.0, float(common_scale)) for name in common.columns}
+            if common is not None
+            else {}
+        )
     elif common is not None:
         _check_not_constant(common, slopes)
         for term_name, columns in _common_columns(design).items():
@@ -533,10 +574,15 @@ def _priors(design: _Design, eta: float, sd_scale: float | None, common_scale: f
                 common_priors[name] = (0.0, sigma)
     # Bambi's intercept scale: 2.5 sd(y), widened by the slopes' prior sds times the predictors'
     # means; the same scale for the sd of group-level intercepts.
-    slope_sigmas = np.array([common_priors[c][1] for c in slopes]) if common_scale is None \
-        and slopes else np.zeros(0)
+    slope_sigmas = (
+        np.array([common_priors[c][1] for c in slopes])
+        if common_scale is None and slopes
+        else np.zeros(0)
+    )
     x_means = common[slopes].mean().to_numpy() if slope_sigmas.size else np.zeros(0)
-    intercept_sigma = float(np.sqrt((PRIOR_SCALE * y_sd) ** 2 + np.sum(slope_sigmas**2 * x_means**2)))
+    intercept_sigma = float(
+        np.sqrt((PRIOR_SCALE * y_sd) ** 2 + np.sum(slope_sigmas**2 * x_means**2))
+    )
     intercept = None
     centred = common_scale is None and has_intercept
     if centred:
@@ -557,10 +603,14 @@ def _priors(design: _Design, eta: float, sd_scale: float | None, common_scale: f
     correlated = {t.group: t.term.correlated and t.effects.shape[1] > 1 for t in design.terms}
     sigma_prior = None
     if gaussian:
-        sigma_prior = ("HalfNormal", float(sigma_scale)) if sigma_scale is not None \
+        sigma_prior = (
+            ("HalfNormal", float(sigma_scale))
+            if sigma_scale is not None
             else ("HalfStudentT", 4.0, y_sd)
-    priors = Priors(intercept, common_priors, centred, group_sd, float(eta), correlated,
-                    sigma_prior)
+        )
+    priors = Priors(
+        intercept, common_priors, centred, group_sd, float(eta), correlated, sigma_prior
+    )
     _warn_prior_conflict(design, priors, sd_scale)
     return priors
 
@@ -580,16 +630,24 @@ def _warn_prior_conflict(design: _Design, priors: Priors, sd_scale: float | None
     common_intercept = design.common is not None and "Intercept" in design.common.columns
     if common_intercept and not priors.centred:
         mu, sd = priors.common["Intercept"]
-        location = (mu, sd, f"the intercept's prior b[Intercept] ~ Normal({_num(mu)}, {_num(sd)})",
-                    "common_scale")
+        location = (
+            mu,
+            sd,
+            f"the intercept's prior b[Intercept] ~ Normal({_num(mu)}, {_num(sd)})",
+            "common_scale",
+        )
     elif not common_intercept and sd_scale is not None:
         # No common intercept: the group-level intercepts (mean 0) must carry the response's mean.
         for term in design.terms:
             if "Intercept" in term.effects.columns:
                 sd = priors.group_sd[term.group]["Intercept"]
-                location = (0.0, sd, f"the prior of the group-level intercepts r_{term.group} "
-                            f"(mean 0, sd_{term.group}[Intercept] ~ HalfNormal({_num(sd)}))",
-                            "sd_scale")
+                location = (
+                    0.0,
+                    sd,
+                    f"the prior of the group-level intercepts r_{term.group} "
+                    f"(mean 0, sd_{term.group}[Intercept] ~ HalfNormal({_num(sd)}))",
+                    "sd_scale",
+                )
                 break
     if location is not None:
         mu, sd, prior, argument = location
@@ -601,7 +659,8 @@ def _warn_prior_conflict(design: _Design, priors: Priors, sd_scale: float | None
                 f"pulled toward {_num(mu)} and can be far off while the convergence checks pass. "
                 f"Leave {argument} unset for Bambi's data-scaled default priors, or standardize "
                 "the response first",
-                PriorDataConflictWarning, stacklevel=4,
+                PriorDataConflictWarning,
+                stacklevel=4,
             )
     if priors.sigma is not None and priors.sigma[0] == "HalfNormal":
         ratio = y_sd / priors.sigma[1]
@@ -612,7 +671,8 @@ def _warn_prior_conflict(design: _Design, priors: Priors, sd_scale: float | None
                 "sigma_scale; the fit will squeeze the residual sd. Leave sigma_scale unset for "
                 "Bambi's data-scaled default (HalfStudentT(4, sd(y))), or standardize the "
                 "response first",
-                PriorDataConflictWarning, stacklevel=4,
+                PriorDataConflictWarning,
+                stacklevel=4,
             )
 
 
@@ -768,8 +828,10 @@ def correlated_effects_model(
         centered = (centered,)
     unknown = sorted(set(centered) - {term.group for term in design.terms})
     if unknown:
-        raise ValueError(f"centered names {unknown}, not grouping factors of {formula!r}: "
-                         f"choose from {[term.group for term in design.terms]}")
+        raise ValueError(
+            f"centered names {unknown}, not grouping factors of {formula!r}: "
+            f"choose from {[term.group for term in design.terms]}"
+        )
     coords: dict[str, tuple] = {"obs": tuple(range(len(data)))}
     for term in design.terms:
         coords[term.group] = tuple(str(level) for level in term.levels)
@@ -808,7 +870,10 @@ def _group_effects(term: _TermDesign, priors: Priors, centered: bool):
     k = len(scales)
     if priors.correlated[g]:
         packed = pm.LKJCholeskyCov(
-            f"chol_{g}", n=k, eta=priors.eta, sd_dist=pm.HalfNormal.dist(scales, shape=k),
+            f"chol_{g}",
+            n=k,
+            eta=priors.eta,
+            sd_dist=pm.HalfNormal.dist(scales, shape=k),
             compute_corr=False,
         )
         chol = pm.math.expand_packed_triangular(k, packed, lower=True)
@@ -816,15 +881,18 @@ def _group_effects(term: _TermDesign, priors: Priors, centered: bool):
         cov = (chol[:, None, :] * chol[None, :, :]).sum(axis=-1)
         stds = pm.math.sqrt((chol**2).sum(axis=-1))
         pm.Deterministic(f"sd_{g}", stds, dims=dim)
-        pm.Deterministic(f"cor_{g}", cov / (stds[:, None] * stds[None, :]), dims=(dim, f"{dim}_bis"))
+        pm.Deterministic(
+            f"cor_{g}", cov / (stds[:, None] * stds[None, :]), dims=(dim, f"{dim}_bis")
+        )
         if centered:
             r = pm.MvNormal(f"r_{g}", mu=np.zeros(k), chol=chol, dims=(g, dim))
         else:
             z = pm.Normal(f"z_{g}", 0.0, 1.0, dims=(g, dim))
             # r[j] = L @ z[j] for each group j, computed without a transpose (r_{g} is stored as
             # computed; a transposed view came back scrambled from the compiled function).
-            r = pm.Deterministic(f"r_{g}", (z[:, None, :] * chol[None, :, :]).sum(axis=-1),
-                                 dims=(g, dim))
+            r = pm.Deterministic(
+                f"r_{g}", (z[:, None, :] * chol[None, :, :]).sum(axis=-1), dims=(g, dim)
+            )
     else:
         sd = pm.HalfNormal(f"sd_{g}", scales, dims=dim)
         if centered:
@@ -927,11 +995,13 @@ def predict(
     design = _build_design(formula, data, family)
     new_data = data if new_data is None else new_data
     columns = _formula_columns(design.parsed) + [
-        col for term in design.parsed.terms for col in term.group.split(":")]
+        col for term in design.parsed.terms for col in term.group.split(":")
+    ]
     missing = [col for col in dict.fromkeys(columns) if col not in new_data.columns]
     if missing:
-        raise ValueError(f"column(s) {missing} not in new_data; its columns: "
-                         f"{list(new_data.columns)}")
+        raise ValueError(
+            f"column(s) {missing} not in new_data; its columns: {list(new_data.columns)}"
+        )
     posterior = idata["posterior"]
     rng = np.random.default_rng(random_seed)
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
@@ -958,9 +1028,14 @@ def predict(
                 raise ValueError(f"column {design.parsed.trials!r} (trials) not in new_data")
             mean = rng.binomial(new_data[design.parsed.trials].to_numpy(), mean)
     return xr.DataArray(
-        mean, dims=("chain", "draw", "obs"), name=name,
-        coords={"chain": posterior["chain"].to_numpy(), "draw": posterior["draw"].to_numpy(),
-                "obs": np.arange(len(new_data))},
+        mean,
+        dims=("chain", "draw", "obs"),
+        name=name,
+        coords={
+            "chain": posterior["chain"].to_numpy(),
+            "draw": posterior["draw"].to_numpy(),
+            "obs": np.arange(len(new_data)),
+        },
     )
 
 
@@ -974,8 +1049,13 @@ def _new_matrix(design, new_data: pd.DataFrame, terms: str) -> np.ndarray:
     return frame.to_numpy()
 
 
-def _new_group_part(term: _TermDesign, posterior, new_data: pd.DataFrame,
-                    sample_new_groups: bool, rng: np.random.Generator) -> np.ndarray:
+def _new_group_part(
+    term: _TermDesign,
+    posterior,
+    new_data: pd.DataFrame,
+    sample_new_groups: bool,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """One grouping term's part of the linear predictor, shape (chain, draw, row)."""
     g = term.group
     columns = g.split(":")
@@ -1004,8 +1084,11 @@ def _new_group_part(term: _TermDesign, posterior, new_data: pd.DataFrame,
         sd = posterior[f"sd_{g}"].transpose("chain", "draw", term.effect_dim).to_numpy()
         white = rng.standard_normal((n_chain, n_draw, len(new_levels), k))
         if f"cor_{g}" in posterior:
-            cor = posterior[f"cor_{g}"].transpose(
-                "chain", "draw", term.effect_dim, f"{term.effect_dim}_bis").to_numpy()
+            cor = (
+                posterior[f"cor_{g}"]
+                .transpose("chain", "draw", term.effect_dim, f"{term.effect_dim}_bis")
+                .to_numpy()
+            )
             cov = sd[..., :, None] * cor * sd[..., None, :]
             chol = np.linalg.cholesky(cov + 1e-12 * np.eye(k))
             drawn = np.einsum("cdij,cdnj->cdni", chol, white)

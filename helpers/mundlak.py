@@ -70,8 +70,9 @@ def add_group_means(
     if not columns:
         raise ValueError("columns is empty: name at least one predictor whose group mean to add")
     if len(set(columns)) != len(columns) or group in columns:
-        raise ValueError(f"columns must be distinct and must not include the group {group!r}, "
-                         f"got {columns}")
+        raise ValueError(
+            f"columns must be distinct and must not include the group {group!r}, got {columns}"
+        )
     if frame[group].isna().any():
         raise ValueError(f"group column {group!r} has missing values; drop or label those rows")
     for name in columns:

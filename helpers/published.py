@@ -93,7 +93,9 @@ BIJMOLT_N_STUDIES: int = 81
 BRMS_MIN_ESS: float = 2000
 
 
-def agreement_tolerance(mcse, sd, decimals: int = PUBLISHED_DECIMALS, brms_ess: float = BRMS_MIN_ESS):
+def agreement_tolerance(
+    mcse, sd, decimals: int = PUBLISHED_DECIMALS, brms_ess: float = BRMS_MIN_ESS
+):
     """How far one of our posterior means may sit from a published brms mean and still agree.
 
     Four combined Monte Carlo standard errors (ours, ``mcse``, and brms's, at most

@@ -50,9 +50,19 @@ LINKER: str = "cvm"
 CI_PROB: float = 0.89
 #: The ``init`` values ``pm.sample`` accepts (``pm.init_nuts``, PyMC 5+; any letter case).
 INIT_METHODS: tuple[str, ...] = (
-    "auto", "adapt_diag", "jitter+adapt_diag", "jitter+adapt_diag_grad", "adapt_full",
-    "jitter+adapt_full", "advi+adapt_diag", "advi", "advi_map", "map", "jitter+map",
+    "auto",
+    "adapt_diag",
+    "jitter+adapt_diag",
+    "jitter+adapt_diag_grad",
+    "adapt_full",
+    "jitter+adapt_full",
+    "advi+adapt_diag",
+    "advi",
+    "advi_map",
+    "map",
+    "jitter+map",
 )
+
 
 def configure_sampling() -> None:
     """Quiet the samplers' chatter and set PyTensor up as the book measured it.
@@ -126,17 +136,24 @@ def sample_kwargs(**overrides: Any) -> dict[str, Any]:
             continue
         # numbers.Integral covers Python and NumPy integers; bool is an int, but never a count.
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-            raise ValueError(f"{key} must be a positive whole number (at least {least}; an int, "
-                             f"not a bool or float), got {value!r}")
+            raise ValueError(
+                f"{key} must be a positive whole number (at least {least}; an int, "
+                f"not a bool or float), got {value!r}"
+            )
         kwargs[key] = int(value)
-    if "init" in kwargs and (not isinstance(kwargs["init"], str)
-                             or kwargs["init"].lower() not in INIT_METHODS):
-        raise ValueError(f"init must be one of {', '.join(map(repr, INIT_METHODS))} (PyMC's "
-                         f"initialisation methods); got {kwargs['init']!r}. Leave it out for the "
-                         f"book's default, 'auto' (jittered starts).")
+    if "init" in kwargs and (
+        not isinstance(kwargs["init"], str) or kwargs["init"].lower() not in INIT_METHODS
+    ):
+        raise ValueError(
+            f"init must be one of {', '.join(map(repr, INIT_METHODS))} (PyMC's "
+            f"initialisation methods); got {kwargs['init']!r}. Leave it out for the "
+            f"book's default, 'auto' (jittered starts)."
+        )
     if kwargs["nuts_sampler"] not in ("pymc", "numpyro", "nutpie", "blackjax"):
-        raise ValueError(f"nuts_sampler must be 'pymc', 'numpyro', 'nutpie' or 'blackjax', "
-                         f"got {kwargs['nuts_sampler']!r}")
+        raise ValueError(
+            f"nuts_sampler must be 'pymc', 'numpyro', 'nutpie' or 'blackjax', "
+            f"got {kwargs['nuts_sampler']!r}"
+        )
     if kwargs["nuts_sampler"] in ("numpyro", "blackjax") and "init" in kwargs:
         init = kwargs.pop("init")
         nuts = dict(kwargs.get("nuts") or {})

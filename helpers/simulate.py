@@ -53,12 +53,15 @@ def _obeys(value: object, interval: str, whole: bool = False) -> bool:
     if isinstance(value, bool) or not isinstance(value, kinds):
         return False
     low, high = map(float, interval[1:-1].split(","))
-    return ((low < value if interval[0] == "(" else low <= value)  # False for NaN
-            and (value < high if interval[-1] == ")" else value <= high))
+    return (
+        (low < value if interval[0] == "(" else low <= value)  # False for NaN
+        and (value < high if interval[-1] == ")" else value <= high)
+    )
 
 
-def _check_fields(values: dict[str, object], rules: dict[str, str],
-                  parts: tuple[str, ...] = ()) -> None:
+def _check_fields(
+    values: dict[str, object], rules: dict[str, str], parts: tuple[str, ...] = ()
+) -> None:
     """Raise ``ValueError`` naming the first of ``values`` that breaks its rule in ``rules``.
 
     A rule is an interval the value must lie in (see :func:`_obeys`), followed by ``" whole"``
@@ -69,8 +72,11 @@ def _check_fields(values: dict[str, object], rules: dict[str, str],
         interval, _, kind = rule.partition(" ")
         value = values[name]
         if kind == "each":
-            ok = (isinstance(value, (tuple, list)) and len(value) == len(parts)
-                  and all(_obeys(v, interval) for v in value))
+            ok = (
+                isinstance(value, (tuple, list))
+                and len(value) == len(parts)
+                and all(_obeys(v, interval) for v in value)
+            )
         else:
             ok = _obeys(value, interval, whole=kind == "whole")
         if ok:
@@ -81,8 +87,9 @@ def _check_fields(values: dict[str, object], rules: dict[str, str],
             bounds.append(f"{'>' if interval[0] == '(' else '>='} {float(low):g}")
         if high != "inf":
             bounds.append(f"{'<' if interval[-1] == ')' else '<='} {float(high):g}")
-        wanted = " ".join([f"a {'whole' if kind == 'whole' else 'finite'} number",
-                           " and ".join(bounds)]).rstrip()
+        wanted = " ".join(
+            [f"a {'whole' if kind == 'whole' else 'finite'} number", " and ".join(bounds)]
+        ).rstrip()
         if kind == "each":
             wanted = f"a tuple of {len(parts)} numbers ({', '.join(parts)}), each {wanted}"
         raise ValueError(f"{name} must be {wanted}, got {value!r}")
@@ -185,10 +192,16 @@ def simulate_grouped_binomial(
     >>> bool((sim.data["bought"] <= sim.data["n"]).all())
     True
     """
-    _check_fields(locals(), {
-        "n_groups": "[1,inf) whole", "min_size": f"[1,{MAX_COUNT}] whole",
-        "max_size": f"[{min_size},{MAX_COUNT}] whole", "mu": "(-inf,inf)", "sigma": "[0,inf)",
-    })
+    _check_fields(
+        locals(),
+        {
+            "n_groups": "[1,inf) whole",
+            "min_size": f"[1,{MAX_COUNT}] whole",
+            "max_size": f"[{min_size},{MAX_COUNT}] whole",
+            "mu": "(-inf,inf)",
+            "sigma": "[0,inf)",
+        },
+    )
     _check_rows(f"n_groups={n_groups:,}", n_groups, 7, "simulate fewer groups")
     rng = np.random.default_rng(seed)
     if sizes is None:
@@ -281,23 +294,33 @@ def simulate_correlated_stores(
     >>> sim.params.sd
     (0.8, 0.5)
     """
-    _check_fields(locals(), {
-        "n_stores": "[2,inf) whole", "contacts": f"[1,{MAX_COUNT}] whole",
-        "mean": "(-inf,inf) each", "sd": "(0,1e150) each", "corr": "(-1,1)",
-    }, parts=("intercept", "slope"))
+    _check_fields(
+        locals(),
+        {
+            "n_stores": "[2,inf) whole",
+            "contacts": f"[1,{MAX_COUNT}] whole",
+            "mean": "(-inf,inf) each",
+            "sd": "(0,1e150) each",
+            "corr": "(-1,1)",
+        },
+        parts=("intercept", "slope"),
+    )
     _check_rows(f"n_stores={n_stores:,}", 2 * n_stores, 4, "simulate fewer stores")
     rng = np.random.default_rng(seed)
     cov = np.array([[sd[0] ** 2, corr * sd[0] * sd[1]], [corr * sd[0] * sd[1], sd[1] ** 2]])
     effects = rng.multivariate_normal(np.asarray(mean, dtype=float), cov, size=n_stores)
-    _check_size("a true log-odds", {"mean": np.abs(mean).sum(),
-                                     "sd": np.abs(effects - mean).max(axis=0).sum()})
+    _check_size(
+        "a true log-odds",
+        {"mean": np.abs(mean).sum(), "sd": np.abs(effects - mean).max(axis=0).sum()},
+    )
     labels = [f"S{i + 1:02d}" for i in range(n_stores)]
     store = pd.Categorical(labels, categories=labels, ordered=True)
     promo_levels = ["NoBundle", "Bundle"]
     bundle = np.tile([0, 1], n_stores)
-    log_odds = effects[np.repeat(np.arange(n_stores), 2), 0] + bundle * effects[
-        np.repeat(np.arange(n_stores), 2), 1
-    ]
+    log_odds = (
+        effects[np.repeat(np.arange(n_stores), 2), 0]
+        + bundle * effects[np.repeat(np.arange(n_stores), 2), 1]
+    )
     n = np.full(2 * n_stores, contacts, dtype="int64")
     data = pd.DataFrame(
         {
@@ -357,19 +380,45 @@ class ElasticityParams:
     noise_sd: float = 0.3
 
     def __post_init__(self) -> None:
-        positive = ("stores_mu", "stores_alpha", "steps_mu", "steps_alpha", "income_mean",
-                    "income_sd", "region_sd", "price_mean", "price_sd", "noise_sd")
-        _check_fields(vars(self), {
-            "n_regions": "[1,inf) whole", "min_stores": "[1,inf) whole",
-            "min_steps": "[1,inf) whole", **dict.fromkeys(positive, "(0,inf)"),
-            **dict.fromkeys(("income_shift", "intercept_base", "intercept_income", "slope_base",
-                             "slope_income"), "(-inf,inf)"),
-        })
-        rows = (self.n_regions * (self.stores_mu + self.min_stores)
-                * (self.steps_mu + self.min_steps))
+        positive = (
+            "stores_mu",
+            "stores_alpha",
+            "steps_mu",
+            "steps_alpha",
+            "income_mean",
+            "income_sd",
+            "region_sd",
+            "price_mean",
+            "price_sd",
+            "noise_sd",
+        )
+        _check_fields(
+            vars(self),
+            {
+                "n_regions": "[1,inf) whole",
+                "min_stores": "[1,inf) whole",
+                "min_steps": "[1,inf) whole",
+                **dict.fromkeys(positive, "(0,inf)"),
+                **dict.fromkeys(
+                    (
+                        "income_shift",
+                        "intercept_base",
+                        "intercept_income",
+                        "slope_base",
+                        "slope_income",
+                    ),
+                    "(-inf,inf)",
+                ),
+            },
+        )
+        rows = (
+            self.n_regions * (self.stores_mu + self.min_stores) * (self.steps_mu + self.min_steps)
+        )
         _check_rows(
             f"n_regions={self.n_regions:,} x (stores_mu + min_stores) x (steps_mu + min_steps)",
-            rows, 8, "lower n_regions, stores_mu, min_stores, steps_mu or min_steps",
+            rows,
+            8,
+            "lower n_regions, stores_mu, min_stores, steps_mu or min_steps",
         )
         _check_neg_binomial("stores_mu", "stores_alpha", self.stores_mu, self.stores_alpha)
         _check_neg_binomial("steps_mu", "steps_alpha", self.steps_mu, self.steps_alpha)
@@ -417,13 +466,15 @@ def _check_neg_binomial(mu_name: str, alpha_name: str, mu: float, alpha: float) 
         )
 
 
-def _gamma(rng: np.random.Generator, mean_name: str, sd_name: str, mean: float, sd: float,
-           size) -> np.ndarray:
+def _gamma(
+    rng: np.random.Generator, mean_name: str, sd_name: str, mean: float, sd: float, size
+) -> np.ndarray:
     """Gamma draws parameterised by mean and sd (named ``mean_name`` and ``sd_name``).
 
     Raises ``ValueError`` naming both unless every draw lies within [1e-300, 1e300]: the draws
     are then positive and finite, and so are their logs.
     """
+
     def square(x: float) -> float:  # x ** 2, but inf where Python's ** raises OverflowError
         return x**2 if abs(x) < 1e154 else math.inf
 
@@ -444,9 +495,7 @@ def _neg_binomial(rng: np.random.Generator, mu: float, alpha: float, size) -> np
     return rng.negative_binomial(alpha, alpha / (alpha + mu), size=size)
 
 
-def simulate_elasticities(
-    params: ElasticityParams | None = None, seed: int = 42
-) -> ElasticitySim:
+def simulate_elasticities(params: ElasticityParams | None = None, seed: int = 42) -> ElasticitySim:
     """Simulate one SKU sold in many stores across regions with income-driven elasticities.
 
     Raises
@@ -470,8 +519,10 @@ def simulate_elasticities(
     p = params if params is not None else ElasticityParams()
     rng = np.random.default_rng(seed)
     regions = [f"R{j + 1}" for j in range(p.n_regions)]
-    income = _gamma(rng, "income_mean", "income_sd", p.income_mean, p.income_sd, p.n_regions) \
+    income = (
+        _gamma(rng, "income_mean", "income_sd", p.income_mean, p.income_sd, p.n_regions)
         + p.income_shift
+    )
     intercept = rng.normal(p.intercept_base + p.intercept_income * income, p.region_sd)
     elasticity = rng.normal(p.slope_base + p.slope_income * income, p.region_sd)
     n_stores = _neg_binomial(rng, p.stores_mu, p.stores_alpha, p.n_regions) + p.min_stores
@@ -479,8 +530,12 @@ def simulate_elasticities(
     # before making them.
     rows = int(n_stores.sum()) * p.min_steps
     fix = "raise stores_alpha and steps_alpha (less spread) or lower the means"
-    _check_rows(f"seed {seed}'s draw of {int(n_stores.sum()):,} stores x min_steps={p.min_steps}",
-                rows, 8, fix)
+    _check_rows(
+        f"seed {seed}'s draw of {int(n_stores.sum()):,} stores x min_steps={p.min_steps}",
+        rows,
+        8,
+        fix,
+    )
     frames = []
     for j, region in enumerate(regions):
         steps = _neg_binomial(rng, p.steps_mu, p.steps_alpha, n_stores[j]) + p.min_steps
@@ -490,28 +545,46 @@ def simulate_elasticities(
             price = _gamma(rng, "price_mean", "price_sd", p.price_mean, p.price_sd, n_steps)
             log_price = np.log(price)
             noise = rng.normal(0, p.noise_sd, n_steps)
-            _check_size("log quantity", {
-                "intercept_base, intercept_income, region_sd": intercept[j],
-                "slope_base, slope_income (times log price)": elasticity[j] * log_price,
-                "noise_sd": noise,
-            }, 700.0, " (quantity = exp(log quantity) would overflow or underflow to 0)")
+            _check_size(
+                "log quantity",
+                {
+                    "intercept_base, intercept_income, region_sd": intercept[j],
+                    "slope_base, slope_income (times log price)": elasticity[j] * log_price,
+                    "noise_sd": noise,
+                },
+                700.0,
+                " (quantity = exp(log quantity) would overflow or underflow to 0)",
+            )
             log_q = intercept[j] + elasticity[j] * log_price + noise
-            frames.append(pd.DataFrame({
-                "region": region, "store": f"{region}-S{s + 1:02d}",
-                "time": np.arange(n_steps), "median_income": income[j],
-                "price": price, "quantity": np.exp(log_q),
-                "log_price": log_price, "log_quantity": log_q,
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "region": region,
+                        "store": f"{region}-S{s + 1:02d}",
+                        "time": np.arange(n_steps),
+                        "median_income": income[j],
+                        "price": price,
+                        "quantity": np.exp(log_q),
+                        "log_price": log_price,
+                        "log_quantity": log_q,
+                    }
+                )
+            )
     data = pd.concat(frames, ignore_index=True)
     data["region"] = pd.Categorical(data["region"], categories=regions, ordered=True)
     counts = data.groupby("region", observed=False).agg(
         stores=("store", "nunique"), observations=("store", "size")
     )
-    truth = pd.DataFrame({
-        "region": pd.Categorical(regions, categories=regions, ordered=True),
-        "median_income": income, "intercept": intercept, "elasticity": elasticity,
-        "stores": counts["stores"].to_numpy(), "observations": counts["observations"].to_numpy(),
-    })
+    truth = pd.DataFrame(
+        {
+            "region": pd.Categorical(regions, categories=regions, ordered=True),
+            "median_income": income,
+            "intercept": intercept,
+            "elasticity": elasticity,
+            "stores": counts["stores"].to_numpy(),
+            "observations": counts["observations"].to_numpy(),
+        }
+    )
     return ElasticitySim(data=data, truth=truth, params=p)
 
 
@@ -562,18 +635,34 @@ class PanelParams:
     noise_sd: float = 10.0
 
     def __post_init__(self) -> None:
-        _check_fields(vars(self), {
-            "n_markets": "[1,inf) whole", "n_weeks": "[2,inf) whole",
-            "effects": "(-inf,inf) each", "slope_sds": "[0,inf) each",
-            "spend_means": "(0,inf) each", "confounding": "(-inf,inf) each",
-            # log-sds below 1e150 have finite squares
-            "spend_between": "[0,1e150)", "spend_within": "[0,1e150)",
-            "baseline_sd": "[0,inf)", "noise_sd": "(0,inf)", "baseline": "(-inf,inf)",
-            "trend": "(-inf,inf)", "season": "(-inf,inf)", "brand_effect": "(-inf,inf)",
-            "brand_ar": "(-1,1)",
-        }, parts=CHANNELS)
-        _check_rows(f"n_markets={self.n_markets:,} x n_weeks={self.n_weeks:,}",
-                    self.n_markets * self.n_weeks, 9, "lower n_markets or n_weeks")
+        _check_fields(
+            vars(self),
+            {
+                "n_markets": "[1,inf) whole",
+                "n_weeks": "[2,inf) whole",
+                "effects": "(-inf,inf) each",
+                "slope_sds": "[0,inf) each",
+                "spend_means": "(0,inf) each",
+                "confounding": "(-inf,inf) each",
+                # log-sds below 1e150 have finite squares
+                "spend_between": "[0,1e150)",
+                "spend_within": "[0,1e150)",
+                "baseline_sd": "[0,inf)",
+                "noise_sd": "(0,inf)",
+                "baseline": "(-inf,inf)",
+                "trend": "(-inf,inf)",
+                "season": "(-inf,inf)",
+                "brand_effect": "(-inf,inf)",
+                "brand_ar": "(-1,1)",
+            },
+            parts=CHANNELS,
+        )
+        _check_rows(
+            f"n_markets={self.n_markets:,} x n_weeks={self.n_weeks:,}",
+            self.n_markets * self.n_weeks,
+            9,
+            "lower n_markets or n_weeks",
+        )
 
 
 @dataclass(frozen=True)
@@ -628,10 +717,16 @@ def simulate_panel(params: PanelParams | None = None, seed: int = 7) -> PanelSim
     baseline = p.baseline + confounded + market_noise
     slopes = np.asarray(p.effects) + rng.normal(size=(n_m, n_c)) * np.asarray(p.slope_sds)
     within = p.spend_within * rng.normal(size=(n_m, n_w, n_c)) - p.spend_within**2 / 2
-    _check_size("|log(weekly spend)|", {
-        "spend_means": np.log(p.spend_means), "spend_between": between, "spend_within": within,
-    }, -math.log(_TINY), " (spend would underflow to 0, against the documented spend > 0, or "
-       "overflow)")
+    _check_size(
+        "|log(weekly spend)|",
+        {
+            "spend_means": np.log(p.spend_means),
+            "spend_between": between,
+            "spend_within": within,
+        },
+        -math.log(_TINY),
+        " (spend would underflow to 0, against the documented spend > 0, or overflow)",
+    )
     spend = level[:, None, :] * np.exp(within)
     shocks = rng.normal(size=(n_m, n_w))
     brand = np.empty((n_m, n_w))
@@ -642,31 +737,46 @@ def simulate_panel(params: PanelParams | None = None, seed: int = 7) -> PanelSim
     season = np.sin(2 * np.pi * week / 52)
     media = np.einsum("mwc,mc->mw", spend, slopes)
     noise = rng.normal(0, p.noise_sd, (n_m, n_w))
-    _check_size("the KPI", {
-        "baseline": p.baseline, "confounding": confounded, "baseline_sd": market_noise,
-        "trend": p.trend * week / 52, "season": p.season * season,
-        "brand_effect": p.brand_effect * brand, "effects, slope_sds (times spend)": media,
-        "noise_sd": noise,
-    })
-    kpi = (
-        baseline[:, None] + p.trend * week / 52 + p.season * season + p.brand_effect * brand
-        + media + noise
+    _check_size(
+        "the KPI",
+        {
+            "baseline": p.baseline,
+            "confounding": confounded,
+            "baseline_sd": market_noise,
+            "trend": p.trend * week / 52,
+            "season": p.season * season,
+            "brand_effect": p.brand_effect * brand,
+            "effects, slope_sds (times spend)": media,
+            "noise_sd": noise,
+        },
     )
-    data = pd.DataFrame({
-        "market": pd.Categorical(np.repeat(labels, n_w), categories=labels, ordered=True),
-        "week": np.tile(week, n_m),
-        "trend": np.tile(week / 52, n_m),
-        "season": np.tile(season, n_m),
-        "brand": brand.ravel(),
-        **{c: spend[:, :, i].ravel() for i, c in enumerate(CHANNELS)},
-        "kpi": kpi.ravel(),
-    })
-    truth = pd.DataFrame({
-        "market": pd.Categorical(labels, categories=labels, ordered=True),
-        "baseline": baseline,
-        **{f"slope_{c}": slopes[:, i] for i, c in enumerate(CHANNELS)},
-        **{f"mean_{c}": spend[:, :, i].mean(axis=1) for i, c in enumerate(CHANNELS)},
-    })
+    kpi = (
+        baseline[:, None]
+        + p.trend * week / 52
+        + p.season * season
+        + p.brand_effect * brand
+        + media
+        + noise
+    )
+    data = pd.DataFrame(
+        {
+            "market": pd.Categorical(np.repeat(labels, n_w), categories=labels, ordered=True),
+            "week": np.tile(week, n_m),
+            "trend": np.tile(week / 52, n_m),
+            "season": np.tile(season, n_m),
+            "brand": brand.ravel(),
+            **{c: spend[:, :, i].ravel() for i, c in enumerate(CHANNELS)},
+            "kpi": kpi.ravel(),
+        }
+    )
+    truth = pd.DataFrame(
+        {
+            "market": pd.Categorical(labels, categories=labels, ordered=True),
+            "baseline": baseline,
+            **{f"slope_{c}": slopes[:, i] for i, c in enumerate(CHANNELS)},
+            **{f"mean_{c}": spend[:, :, i].mean(axis=1) for i, c in enumerate(CHANNELS)},
+        }
+    )
     return PanelSim(data=data, truth=truth, params=p)
 
 
@@ -762,18 +872,37 @@ def simulate_reaction_times(
     (10.0, ['stimulus', 'offset'])
     """
     # sds below 1e150 have finite squares (variances)
-    _check_fields(locals(), {
-        "n_subjects": "[2,inf) whole", "n_days": "[2,inf) whole", "n_stimuli": "[2,inf) whole",
-        "intercept": "(-inf,inf)", "slope": "(-inf,inf)", "sd_intercept": "(0,1e150)",
-        "sd_slope": "(0,1e150)", "sd_stimulus": "(0,inf)", "sigma": "(0,inf)",
-        "y_scale": "(0,inf)", "x_scale": "(0,inf)", "corr": "(-1,1)",
-    })
-    _check_rows(f"n_subjects={n_subjects:,} x n_days={n_days:,}", n_subjects * n_days, 4,
-                "lower n_subjects or n_days")
+    _check_fields(
+        locals(),
+        {
+            "n_subjects": "[2,inf) whole",
+            "n_days": "[2,inf) whole",
+            "n_stimuli": "[2,inf) whole",
+            "intercept": "(-inf,inf)",
+            "slope": "(-inf,inf)",
+            "sd_intercept": "(0,1e150)",
+            "sd_slope": "(0,1e150)",
+            "sd_stimulus": "(0,inf)",
+            "sigma": "(0,inf)",
+            "y_scale": "(0,inf)",
+            "x_scale": "(0,inf)",
+            "corr": "(-1,1)",
+        },
+    )
+    _check_rows(
+        f"n_subjects={n_subjects:,} x n_days={n_days:,}",
+        n_subjects * n_days,
+        4,
+        "lower n_subjects or n_days",
+    )
     _check_rows(f"n_stimuli={n_stimuli:,}", n_stimuli, 2, "lower n_stimuli")
     rng = np.random.default_rng(seed)
-    cov = np.array([[sd_intercept**2, corr * sd_intercept * sd_slope],
-                    [corr * sd_intercept * sd_slope, sd_slope**2]])
+    cov = np.array(
+        [
+            [sd_intercept**2, corr * sd_intercept * sd_slope],
+            [corr * sd_intercept * sd_slope, sd_slope**2],
+        ]
+    )
     effects = rng.multivariate_normal([intercept, slope], cov, size=n_subjects)
     offsets = rng.normal(0.0, sd_stimulus, size=n_stimuli)
     subject_labels = [f"P{i + 1:03d}" for i in range(n_subjects)]
@@ -793,29 +922,43 @@ def simulate_reaction_times(
         }
     _check_size("a reaction time", terms)
     _check_size("days", {"x_scale": (n_days - 1) * x_scale})
-    _check_size("the slope in the data's units", {
-        "x_scale (dividing slope and sd_slope)": (abs(slope) + sd_slope) * y_scale / x_scale})
+    _check_size(
+        "the slope in the data's units",
+        {"x_scale (dividing slope and sd_slope)": (abs(slope) + sd_slope) * y_scale / x_scale},
+    )
     reaction = effects[subject, 0] + effects[subject, 1] * days + offsets[stimulus] + noise
-    data = pd.DataFrame({
-        "subject": pd.Categorical(np.array(subject_labels)[subject], categories=subject_labels,
-                                  ordered=True),
-        "stimulus": pd.Categorical(np.array(stimulus_labels)[stimulus],
-                                   categories=stimulus_labels, ordered=True),
-        "days": days * x_scale,
-        "reaction": reaction * y_scale,
-    })
-    truth = pd.DataFrame({
-        "subject": pd.Categorical(subject_labels, categories=subject_labels, ordered=True),
-        "intercept": effects[:, 0] * y_scale,
-        "slope": effects[:, 1] * y_scale / x_scale,
-    })
-    stimulus_truth = pd.DataFrame({
-        "stimulus": pd.Categorical(stimulus_labels, categories=stimulus_labels, ordered=True),
-        "offset": offsets * y_scale,
-    })
+    data = pd.DataFrame(
+        {
+            "subject": pd.Categorical(
+                np.array(subject_labels)[subject], categories=subject_labels, ordered=True
+            ),
+            "stimulus": pd.Categorical(
+                np.array(stimulus_labels)[stimulus], categories=stimulus_labels, ordered=True
+            ),
+            "days": days * x_scale,
+            "reaction": reaction * y_scale,
+        }
+    )
+    truth = pd.DataFrame(
+        {
+            "subject": pd.Categorical(subject_labels, categories=subject_labels, ordered=True),
+            "intercept": effects[:, 0] * y_scale,
+            "slope": effects[:, 1] * y_scale / x_scale,
+        }
+    )
+    stimulus_truth = pd.DataFrame(
+        {
+            "stimulus": pd.Categorical(stimulus_labels, categories=stimulus_labels, ordered=True),
+            "offset": offsets * y_scale,
+        }
+    )
     params = ReactionTimesParams(
-        intercept=intercept * y_scale, slope=slope * y_scale / x_scale,
-        sd_intercept=sd_intercept * y_scale, sd_slope=sd_slope * y_scale / x_scale,
-        corr=float(corr), sd_stimulus=sd_stimulus * y_scale, sigma=sigma * y_scale,
+        intercept=intercept * y_scale,
+        slope=slope * y_scale / x_scale,
+        sd_intercept=sd_intercept * y_scale,
+        sd_slope=sd_slope * y_scale / x_scale,
+        corr=float(corr),
+        sd_stimulus=sd_stimulus * y_scale,
+        sigma=sigma * y_scale,
     )
     return ReactionTimesSim(data, truth, stimulus_truth, params)

@@ -38,15 +38,22 @@ def toc_files() -> list[Path]:
 def appendix_files() -> list[Path]:
     """The pages of the Appendix part (workshop guide, translation table, glossary, ...)."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [ROOT / f"{chapter['file']}.md" for part in toc.get("parts", [])
-            if part["caption"] == "Appendix" for chapter in part.get("chapters", [])]
+    return [
+        ROOT / f"{chapter['file']}.md"
+        for part in toc.get("parts", [])
+        if part["caption"] == "Appendix"
+        for chapter in part.get("chapters", [])
+    ]
 
 
 def chapter_files() -> list[Path]:
     """The teaching chapters: toc files outside the Appendix that are MyST notebooks."""
     appendix = set(appendix_files())
-    return [path for path in toc_files() if path not in appendix
-            and "kernelspec:" in path.read_text().split("\n---", 1)[0]]
+    return [
+        path
+        for path in toc_files()
+        if path not in appendix and "kernelspec:" in path.read_text().split("\n---", 1)[0]
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -56,8 +63,13 @@ def root() -> Path:
 
 def make(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run a Makefile target from the repository root, capturing its output."""
-    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 #: On PYTHONPATH during the strict build: refuses every non-loopback connection, in the build

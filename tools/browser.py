@@ -45,12 +45,24 @@ class Chromium:
         self.port = free_port()
         self.profile = tempfile.mkdtemp(prefix="chromium-")
         self.process = subprocess.Popen(
-            [executable, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--hide-scrollbars", f"--window-size={width},{height}",
-             f"--remote-debugging-port={self.port}", "--remote-allow-origins=*",
-             f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                executable,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                f"--window-size={width},{height}",
+                f"--remote-debugging-port={self.port}",
+                "--remote-allow-origins=*",
+                f"--user-data-dir={self.profile}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         target = self._wait_for_page()
         self.ws = websocket.create_connection(target, timeout=60, suppress_origin=True)
@@ -63,8 +75,9 @@ class Chromium:
         deadline = time.time() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list",
-                                            timeout=2) as response:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.port}/json/list", timeout=2
+                ) as response:
                     pages = [t for t in json.load(response) if t["type"] == "page"]
                 if pages:
                     return pages[0]["webSocketDebuggerUrl"]
@@ -99,8 +112,9 @@ class Chromium:
 
     def evaluate(self, expression: str) -> Any:
         """Evaluate JavaScript in the page and return its (JSON) value."""
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True,
-                           awaitPromise=True)
+        result = self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(f"JavaScript failed: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -117,9 +131,18 @@ class Chromium:
     def screenshot(self, path: Path) -> None:
         """Save a full-page PNG screenshot."""
         metrics = self.send("Page.getLayoutMetrics")["cssContentSize"]
-        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                         clip={"x": 0, "y": 0, "width": metrics["width"],
-                               "height": min(metrics["height"], 30000), "scale": 1})["data"]
+        data = self.send(
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
+            clip={
+                "x": 0,
+                "y": 0,
+                "width": metrics["width"],
+                "height": min(metrics["height"], 30000),
+                "scale": 1,
+            },
+        )["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
 

@@ -37,14 +37,18 @@ PYTHON = ["helpers", "tests", "tools", "website"]
 #: Code lines in chapters: longer ones are cut off on the built page (tests/book/test_book.py).
 CHAPTER_LINE_LENGTH = 80
 #: A code cell: the fence, option lines (``:tags: ...``) and an optional blank line, the code.
-CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n((?::[^\n]*\n)*\n?)(?P<code>.*?)^```",
-                       re.DOTALL | re.MULTILINE)
+CODE_CELL = re.compile(
+    r"^```\{code-cell\}[^\n]*\n((?::[^\n]*\n)*\n?)(?P<code>.*?)^```", re.DOTALL | re.MULTILINE
+)
 
 
 def chapters() -> list[Path]:
     """The book's MyST notebooks (markdown files with code cells)."""
-    return [path for path in sorted((ROOT / "book").glob("*.md"))
-            if "```{code-cell}" in path.read_text()]
+    return [
+        path
+        for path in sorted((ROOT / "book").glob("*.md"))
+        if "```{code-cell}" in path.read_text()
+    ]
 
 
 def code_blocks(text: str) -> list[tuple[int, int]]:
@@ -67,8 +71,10 @@ def write_back(chapter: Path, notebook: Path) -> bool:
     blocks = code_blocks(text)
     cells = nbformat.read(notebook, as_version=4).cells
     if len(blocks) != len(cells):
-        raise ValueError(f"{chapter.name}: {len(blocks)} code cells in the markdown, "
-                         f"{len(cells)} in the notebook")
+        raise ValueError(
+            f"{chapter.name}: {len(blocks)} code cells in the markdown, "
+            f"{len(cells)} in the notebook"
+        )
     pieces, last = [], 0
     for (start, end), cell in zip(blocks, cells, strict=True):
         code = cell.source.rstrip("\n") + "\n" if cell.source.strip() else ""
@@ -93,9 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         notebooks = {chapter: to_notebook(chapter, Path(folder)) for chapter in chapters()}
         config = ["--config", str(ROOT / "pyproject.toml")]
-        runs = [(config, PYTHON),
-                ([*config, "--line-length", str(CHAPTER_LINE_LENGTH)],
-                 [str(path) for path in notebooks.values()])]
+        runs = [
+            (config, PYTHON),
+            (
+                [*config, "--line-length", str(CHAPTER_LINE_LENGTH)],
+                [str(path) for path in notebooks.values()],
+            ),
+        ]
         status = 0
         for options, targets in runs:
             if args.fix:

@@ -59,16 +59,25 @@ def chapter_minutes(toc: str | Path = ROOT / "_toc.yml") -> pd.DataFrame:
             minutes = meta.get("myst", {}).get("substitutions", {})
             if part["caption"] == "Appendix":
                 continue
-            missing = [key for key in ("teaching", "exercises")
-                       if not isinstance(minutes.get(key), int) or minutes[key] < 0]
+            missing = [
+                key
+                for key in ("teaching", "exercises")
+                if not isinstance(minutes.get(key), int) or minutes[key] < 0
+            ]
             if missing:
                 raise ValueError(
                     f"chapter {entry['file']!r} has no whole-number {' and '.join(missing)} "
                     "minutes in its front matter (myst: substitutions:)"
                 )
-            rows.append({"part": part["caption"], "file": entry["file"],
-                         "chapter": meta.get("title", entry["file"]),
-                         "teaching": minutes["teaching"], "exercises": minutes["exercises"]})
+            rows.append(
+                {
+                    "part": part["caption"],
+                    "file": entry["file"],
+                    "chapter": meta.get("title", entry["file"]),
+                    "teaching": minutes["teaching"],
+                    "exercises": minutes["exercises"],
+                }
+            )
     return pd.DataFrame(rows, columns=["part", "file", "chapter", "teaching", "exercises"])
 
 
@@ -145,9 +154,14 @@ def schedule(
 
     def add(item: str, minutes: int) -> None:
         nonlocal clock
-        rows.append({"start": clock.strftime("%H:%M"),
-                     "end": (clock + timedelta(minutes=minutes)).strftime("%H:%M"),
-                     "item": item, "minutes": minutes})
+        rows.append(
+            {
+                "start": clock.strftime("%H:%M"),
+                "end": (clock + timedelta(minutes=minutes)).strftime("%H:%M"),
+                "item": item,
+                "minutes": minutes,
+            }
+        )
         clock += timedelta(minutes=minutes)
 
     for row in chapters.itertuples(index=False):

@@ -48,20 +48,37 @@ import nbformat
 from docutils import nodes
 from jupyter_cache import get_cache
 from myst_nb.core.variables import format_plain_text
+from packaging.requirements import Requirement
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx_exercise.nodes import solution_node
-
-from packaging.requirements import Requirement
 
 ROOT: Path = Path(__file__).resolve().parent.parent
 #: Folder of the site that holds the downloadable notebooks.
 NOTEBOOKS: str = "_notebooks"
 #: The pinned packages a chapter needs at run time (the rest of requirements.txt builds the book).
 RUNTIME: tuple[str, ...] = (
-    "bambi", "pymc", "pytensor", "nutpie", "numpyro", "jax", "jaxlib", "formulae", "arviz", "arviz-base", "arviz-stats",
-    "arviz-plots", "numpy", "scipy", "pandas", "xarray", "numba", "llvmlite", "matplotlib",
-    "seaborn", "watermark",
+    "bambi",
+    "pymc",
+    "pytensor",
+    "nutpie",
+    "numpyro",
+    "jax",
+    "jaxlib",
+    "formulae",
+    "arviz",
+    "arviz-base",
+    "arviz-stats",
+    "arviz-plots",
+    "numpy",
+    "scipy",
+    "pandas",
+    "xarray",
+    "numba",
+    "llvmlite",
+    "matplotlib",
+    "seaborn",
+    "watermark",
 )
 SETUP_MARKER = "# Setup for running this notebook outside the book's repository"
 #: What Jupyter Book fills in when ``repository: url:`` is not set.
@@ -116,7 +133,8 @@ class RemoveSolutions(SphinxTransform):
 #: A gated solution's opening and closing markers, as they appear in a markdown cell.
 SOLUTION_MARKER = re.compile(
     r"^```\{solution-(?P<kind>start|end)\}[ \t]*(?P<label>\S*)[ \t]*\n(?::[\w-]+:.*\n)*```[ \t]*$",
-    re.MULTILINE)
+    re.MULTILINE,
+)
 
 
 def _source(cell) -> str:
@@ -139,7 +157,7 @@ def split_solutions(cells: list, keep: bool) -> list:
         source, pieces, position = _source(cell), [], 0
         for marker in SOLUTION_MARKER.finditer(source):
             if keep or not inside:
-                pieces.append(source[position:marker.start()])
+                pieces.append(source[position : marker.start()])
             if keep and marker["kind"] == "start":
                 pieces.append(f"**Solution {{solution}}`{marker['label']}`**")
             inside, position = marker["kind"] == "start", marker.end()
@@ -184,8 +202,14 @@ DIRECTIVE_OPEN = re.compile(r"^(?P<fence>:{3,})\{(?P<name>[\w-]+)\}[ \t]*(?P<arg
 OPTION = re.compile(r"^:[\w-]+:")
 TARGET = re.compile(r"^\([\w-]+\)=[ \t]*$")
 #: Directives shown as a quoted block with a bold title in plain Jupyter.
-QUOTED = {"admonition": None, "note": "Note", "warning": "Warning", "important": "Important",
-          "tip": "Tip", "exercise": "Exercise"}
+QUOTED = {
+    "admonition": None,
+    "note": "Note",
+    "warning": "Warning",
+    "important": "Important",
+    "tip": "Tip",
+    "exercise": "Exercise",
+}
 
 
 def render_role(role: str, text: str, context: Context) -> str:
@@ -290,8 +314,11 @@ def _table_code(line: str) -> str:
     """
     if not line.lstrip().startswith("|") or "\\|" not in line:
         return line
-    return re.sub(r"`([^`]*\\\|[^`]*)`", lambda m: "<code>" + html.escape(m[1]).replace(
-        "\\|", "&#124;") + "</code>", line)
+    return re.sub(
+        r"`([^`]*\\\|[^`]*)`",
+        lambda m: "<code>" + html.escape(m[1]).replace("\\|", "&#124;") + "</code>",
+        line,
+    )
 
 
 def exercise_numbers(cells: list, chapter: str = "") -> dict[str, str]:
@@ -317,8 +344,11 @@ def glued_values(cells: list) -> dict[str, str]:
 def without_glue_records(cell):
     """A code cell without its hidden glue outputs (the numbers are in the text already)."""
     if cell["cell_type"] == "code":
-        cell["outputs"] = [o for o in cell.get("outputs", [])
-                           if not o.get("metadata", {}).get("scrapbook", {}).get("mime_prefix")]
+        cell["outputs"] = [
+            o
+            for o in cell.get("outputs", [])
+            if not o.get("metadata", {}).get("scrapbook", {}).get("mime_prefix")
+        ]
     return cell
 
 
@@ -328,9 +358,12 @@ def for_download(notebook: nbformat.NotebookNode, context: Context, solutions: b
     ``context`` holds what the whole book shares (titles, labels, citations) and the chapter's
     number; the chapter's own glued values, substitutions and exercises are read from it here.
     """
-    context = replace(context, glued=glued_values(notebook.cells),
-                      substitutions=notebook.metadata.get("myst", {}).get("substitutions", {}),
-                      exercises=exercise_numbers(notebook.cells, context.chapter))
+    context = replace(
+        context,
+        glued=glued_values(notebook.cells),
+        substitutions=notebook.metadata.get("myst", {}).get("substitutions", {}),
+        exercises=exercise_numbers(notebook.cells, context.chapter),
+    )
     cells = split_solutions(notebook.cells, keep=solutions)
     for cell in cells:
         if cell["cell_type"] == "markdown":
@@ -341,7 +374,7 @@ def for_download(notebook: nbformat.NotebookNode, context: Context, solutions: b
 
 
 def citations(bibfiles: list[Path]) -> dict[str, tuple[str, str]]:
-    """"Author", "Author and Author" or "Author et al." and the year of every BibTeX entry."""
+    """ "Author", "Author and Author" or "Author et al." and the year of every BibTeX entry."""
     from pybtex.database import parse_file
 
     found = {}
@@ -349,8 +382,15 @@ def citations(bibfiles: list[Path]) -> dict[str, tuple[str, str]]:
         for key, entry in parse_file(str(bibfile)).entries.items():
             people = entry.persons.get("author") or entry.persons.get("editor") or []
             names = [" ".join(p.last_names).replace("{", "").replace("}", "") for p in people]
-            who = (names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2
-                   else f"{names[0]} et al." if names else entry.fields.get("title", key))
+            who = (
+                names[0]
+                if len(names) == 1
+                else " and ".join(names)
+                if len(names) == 2
+                else f"{names[0]} et al."
+                if names
+                else entry.fields.get("title", key)
+            )
             found[key] = (who, entry.fields.get("year", ""))
     return found
 
@@ -361,11 +401,13 @@ BOOK_FILES = "book_files.zip"
 
 def book_files(target: Path) -> Path:
     """Write the zip a downloaded notebook unpacks: the learners' helpers and the data."""
-    paths = [p for p in sorted((ROOT / "helpers").glob("*.py")) ]
+    paths = [p for p in sorted((ROOT / "helpers").glob("*.py"))]
     paths += [p for p in sorted((ROOT / "data").iterdir()) if p.is_file()]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in paths + [ROOT / "requirements.txt"]:
-            info = zipfile.ZipInfo(path.relative_to(ROOT).as_posix(), date_time=(2026, 1, 1, 0, 0, 0))
+            info = zipfile.ZipInfo(
+                path.relative_to(ROOT).as_posix(), date_time=(2026, 1, 1, 0, 0, 0)
+            )
             archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
     return target
 
@@ -402,8 +444,9 @@ def setup_cell_source(requirements: Path = ROOT / "requirements.txt", base_url: 
     """
     pins = pinned_versions(requirements)
     packages = ",\n    ".join(
-        ", ".join(f'"{name}=={pins[name]}"' for name in RUNTIME[i:i + 4] if name in pins)
-        for i in range(0, len(RUNTIME), 4))
+        ", ".join(f'"{name}=={pins[name]}"' for name in RUNTIME[i : i + 4] if name in pins)
+        for i in range(0, len(RUNTIME), 4)
+    )
     url = f"{base_url.rstrip('/')}/{NOTEBOOKS}/{BOOK_FILES}" if base_url else ""
     return f'''{SETUP_MARKER}
 # (plain Jupyter, Colab). In the book's environment `helpers` imports and nothing happens.
@@ -450,8 +493,11 @@ def _is_myst_notebook(source: Path) -> bool:
 def offered_as_notebook(source: Path) -> bool:
     """True for notebook pages that run outside the repository: not those whose front matter
     says ``notebook_download: false`` (pages that read the repository's own files)."""
-    return (source.suffix == ".md" and _is_myst_notebook(source)
-            and not re.search(r"^notebook_download:\s*false\s*$", _front_matter(source), re.M))
+    return (
+        source.suffix == ".md"
+        and _is_myst_notebook(source)
+        and not re.search(r"^notebook_download:\s*false\s*$", _front_matter(source), re.M)
+    )
 
 
 class NotebookLink(SphinxTransform):
@@ -464,20 +510,25 @@ class NotebookLink(SphinxTransform):
         if not offered_as_notebook(Path(self.env.doc2path(docname))):
             return
         base = "../" * docname.count("/") + f"{NOTEBOOKS}/"
-        link = (f'<p class="notebook-download"><a href="{base}{Path(docname).name}.ipynb" download>'
-                f"Download this chapter as a notebook</a> (.ipynb, with outputs) and "
-                f'<a href="{base}{BOOK_FILES}" download>{BOOK_FILES}</a> (the book\'s helpers and '
-                f"data) into one folder, then open the notebook in Jupyter or upload both to "
-                f"Colab: its first cell installs what it needs.</p>")
+        link = (
+            f'<p class="notebook-download"><a href="{base}{Path(docname).name}.ipynb" download>'
+            f"Download this chapter as a notebook</a> (.ipynb, with outputs) and "
+            f'<a href="{base}{BOOK_FILES}" download>{BOOK_FILES}</a> (the book\'s helpers and '
+            f"data) into one folder, then open the notebook in Jupyter or upload both to "
+            f"Colab: its first cell installs what it needs.</p>"
+        )
         for section in self.document.findall(nodes.section):
             title = next(iter(section.findall(nodes.title)), None)
             if title is not None:
-                title.parent.insert(title.parent.index(title) + 1,
-                                    nodes.raw("", link, format="html"))
+                title.parent.insert(
+                    title.parent.index(title) + 1, nodes.raw("", link, format="html")
+                )
             break
 
 
-def executed_notebook(source: Path, cache_path: Path, fallback: Path) -> nbformat.NotebookNode | None:
+def executed_notebook(
+    source: Path, cache_path: Path, fallback: Path
+) -> nbformat.NotebookNode | None:
     """The chapter with its outputs: from the execution cache that served the build, else the
     notebook myst-nb wrote while executing it (pages executed on every build), else None."""
     notebook = jupytext.read(source)
@@ -491,8 +542,11 @@ def executed_notebook(source: Path, cache_path: Path, fallback: Path) -> nbforma
 def build_context(app: Sphinx) -> Context:
     """Titles, labels and citations of the whole book, for rendering any chapter's markdown."""
     env, offered = app.env, set()
-    titles = {name.rsplit("/", 1)[-1]: env.titles[name].astext() for name in env.found_docs
-              if name in env.titles}
+    titles = {
+        name.rsplit("/", 1)[-1]: env.titles[name].astext()
+        for name in env.found_docs
+        if name in env.titles
+    }
     for docname in env.found_docs:
         if offered_as_notebook(Path(env.doc2path(docname))):
             offered.add(docname.rsplit("/", 1)[-1])
@@ -522,8 +576,9 @@ def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
             raise RuntimeError(f"no executed notebook found for {docname}")
         number = app.env.toc_secnumbers.get(docname, {}).get("")
         chapter = ".".join(map(str, number)) if number else ""
-        for_download(notebook, replace(context, chapter=chapter),
-                     solutions=not app.config.learners_edition)
+        for_download(
+            notebook, replace(context, chapter=chapter), solutions=not app.config.learners_edition
+        )
         notebook.cells.insert(0, nbformat.v4.new_code_cell(setup_source))
         notebook.cells[0].metadata["tags"] = ["setup"]
         nbformat.validate(notebook)

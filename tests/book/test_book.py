@@ -8,8 +8,8 @@ from pathlib import Path
 
 import jupytext
 import pytest
-
 from conftest import ROOT, appendix_files, chapter_files, make, toc_files
+
 from tools.workshop import front_matter as read_front_matter
 
 CHAPTERS = chapter_files()
@@ -59,10 +59,16 @@ def test_chapter_template(path):
     labels = re.findall(r":::\{exercise\}\n:label: ([\w-]+)", text)
     assert len(labels) >= 2, f"{path.name}: fewer than two exercises"
     for label in labels:
-        assert f"```{{solution-start}} {label}\n" in text, f"{path.name}: exercise {label} has no solution"
+        assert f"```{{solution-start}} {label}\n" in text, (
+            f"{path.name}: exercise {label} has no solution"
+        )
     assert text.count("{solution-start}") == text.count("{solution-end}")
     assert "%watermark" in text, f"{path.name}: no versions watermark"
-    assert text.index(":::{admonition} Key points") < text.index("## Exercises") < text.index("%watermark")
+    assert (
+        text.index(":::{admonition} Key points")
+        < text.index("## Exercises")
+        < text.index("%watermark")
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
@@ -81,11 +87,15 @@ MIN_CLAIM_CHECKS = 5
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
 def test_every_chapter_checks_its_claims(path):
-    hidden = [c for c in jupytext.read(path).cells
-              if c.cell_type == "code" and "remove-cell" in c.metadata.get("tags", [])]
+    hidden = [
+        c
+        for c in jupytext.read(path).cells
+        if c.cell_type == "code" and "remove-cell" in c.metadata.get("tags", [])
+    ]
     asserts = sum(len(re.findall(r"^\s*assert\b", c.source, flags=re.M)) for c in hidden)
     assert asserts >= MIN_CLAIM_CHECKS, (
-        f"{path.name}: {asserts} claim check(s) in hidden cells, need >= {MIN_CLAIM_CHECKS}")
+        f"{path.name}: {asserts} claim check(s) in hidden cells, need >= {MIN_CLAIM_CHECKS}"
+    )
     for cell in hidden:  # a hidden cell is there to check, not to compute what the page shows
         assert "glue(" not in cell.source, f"{path.name}: a hidden cell glues a number"
 
@@ -94,8 +104,14 @@ def test_every_chapter_checks_its_claims(path):
 def test_chains_start_dispersed(path):
     """r_hat compares chains; it means little when every chain starts at the same point."""
     code = "\n".join(c.source for c in jupytext.read(path).cells if c.cell_type == "code")
-    for start_at_one_point in ('init="adapt_diag"', "init='adapt_diag'", '"jitter": False',
-                               "jitter=False", 'init="advi', "initvals="):
+    for start_at_one_point in (
+        'init="adapt_diag"',
+        "init='adapt_diag'",
+        '"jitter": False',
+        "jitter=False",
+        'init="advi',
+        "initvals=",
+    ):
         assert start_at_one_point not in code, f"{path.name}: {start_at_one_point}"
 
 
@@ -178,10 +194,19 @@ def test_learners_edition_has_the_exercises_but_no_solutions(learners_site, buil
 
 @pytest.mark.slow
 def test_appendix_pages(built_site):
-    pages = {p.stem: (built_site / p.relative_to(ROOT).with_suffix(".html")).read_text()
-             for p in appendix_files()}
-    assert set(pages) == {"workshop", "translation", "own_data", "glossary", "performance",
-                          "status", "references"}
+    pages = {
+        p.stem: (built_site / p.relative_to(ROOT).with_suffix(".html")).read_text()
+        for p in appendix_files()
+    }
+    assert set(pages) == {
+        "workshop",
+        "translation",
+        "own_data",
+        "glossary",
+        "performance",
+        "status",
+        "references",
+    }
     text = {name: re.sub(r"<[^>]+>", " ", html) for name, html in pages.items()}
     for day in ("Half day", "Full day", "Two days"):
         assert day in text["workshop"]
@@ -190,14 +215,22 @@ def test_appendix_pages(built_site):
         title = front_matter(path)["title"]
         assert title.split(":")[0] in text["workshop"]
         assert path.stem in pages["status"], f"{path.stem} missing from the execution status"
-    for term in ("Partial pooling", "Shrinkage", "Non-centered parameterization", "LKJ prior",
-                 "Mundlak correction", "Log-odds"):
+    for term in (
+        "Partial pooling",
+        "Shrinkage",
+        "Non-centered parameterization",
+        "LKJ prior",
+        "Mundlak correction",
+        "Log-odds",
+    ):
         assert term in text["glossary"], term
     assert pages["translation"].count("tab-set") >= 7
     for name in ("model_priors", "sample_new_groups", "HalfStudentT", "(1 | stimulus)"):
         assert name in text["own_data"], name
     for backend in ("pymc-default", "pymc-cvm", "nutpie", "numpyro"):  # the benchmark table
-        assert f"<td><p>{backend}</p></td>" in pages["performance"] or backend in text["performance"]
+        assert (
+            f"<td><p>{backend}</p></td>" in pages["performance"] or backend in text["performance"]
+        )
     assert "cores" in text["performance"] and "Targets" in text["performance"]
     for source in ("Chapman", "Herther", "Orduz", "Mundlak", "Lewandowski"):
         assert source in text["references"], source
@@ -224,7 +257,9 @@ def test_make_finds_python_312_or_newer(tmp_path):
     assert result.returncode == 0, result.stderr
     python = re.search(r"^(\S+) -m venv", result.stdout, flags=re.M).group(1)
     version = subprocess.run(
-        [python, "-c", "import sys; print(sys.version_info >= (3, 12))"], capture_output=True, text=True
+        [python, "-c", "import sys; print(sys.version_info >= (3, 12))"],
+        capture_output=True,
+        text=True,
     )
     assert version.stdout.strip() == "True"
 

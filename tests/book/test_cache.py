@@ -14,7 +14,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 
@@ -23,14 +22,20 @@ def project(tmp_path: Path) -> Path:
     for name in ("Makefile", "requirements.txt", "pyproject.toml"):
         shutil.copy(ROOT / name, tmp_path / name)
     for folder in ("helpers", "data", "website", "tools"):
-        shutil.copytree(ROOT / folder, tmp_path / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     return tmp_path
 
 
 def _cache_check(project: Path) -> str:
-    result = subprocess.run(["make", "--no-print-directory", "cache-check"], cwd=project,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "cache-check"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return result.stdout
 
 
@@ -52,8 +57,16 @@ def test_a_change_to_what_chapters_import_clears_the_cache(project, change):
     assert not cache.exists()
 
 
-@pytest.mark.parametrize("change", ["website/site_extension.py", "tools/workshop.py",
-                                    "tools/benchmarks/models.py", "pyproject.toml", "Makefile"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "website/site_extension.py",
+        "tools/workshop.py",
+        "tools/benchmarks/models.py",
+        "pyproject.toml",
+        "Makefile",
+    ],
+)
 def test_a_change_to_build_code_keeps_the_cache(project, change):
     _cache_check(project)
     cache = _fill_cache(project)
@@ -111,20 +124,33 @@ def test_a_moved_checkout_makes_its_own_virtual_environment(tmp_path):
     (first / "requirements.txt").write_text("# nothing to install\n")
     (first / "pyproject.toml").write_text("")
     python = f"PYTHON={sys._base_executable}"
-    made = subprocess.run(["make", "--no-print-directory", "install", python], cwd=first,
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        ["make", "--no-print-directory", "install", python],
+        cwd=first,
+        capture_output=True,
+        text=True,
+    )
     assert made.returncode == 0, made.stderr
     assert (first / ".venv" / ".installed").read_text().strip() == str(first)
     moved = tmp_path / "moved"
     shutil.move(first, moved)
-    again = subprocess.run(["make", "--no-print-directory", "install", python], cwd=moved,
-                           capture_output=True, text=True)
+    again = subprocess.run(
+        ["make", "--no-print-directory", "install", python],
+        cwd=moved,
+        capture_output=True,
+        text=True,
+    )
     assert again.returncode == 0, again.stderr
     assert f".venv was made in {first}, not here: making it again for {moved}" in again.stdout
     assert str(first) not in (moved / ".venv" / "bin" / "pip").read_text()
     assert (moved / ".venv" / ".installed").read_text().strip() == str(moved)
-    unchanged = subprocess.run(["make", "--no-print-directory", "install", python], cwd=moved,
-                               capture_output=True, text=True, check=True)
+    unchanged = subprocess.run(
+        ["make", "--no-print-directory", "install", python],
+        cwd=moved,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "Nothing to be done" in unchanged.stdout
 
 
@@ -133,19 +159,28 @@ def test_two_real_builds_at_once_both_end_well_and_keep_the_cache(built_site, tm
     """The user's case: `make html` twice at the same time in one checkout (warm cache, after
     the strict build). The second waits for the first; both sites are complete; the execution
     cache still holds every chapter."""
+    from conftest import OFFLINE, chapter_files
     from jupyter_cache import get_cache
 
-    from conftest import OFFLINE, chapter_files
-
     env = {**os.environ, "PYTHONPATH": str(OFFLINE)}
-    builds = [subprocess.Popen(["make", "--no-print-directory", "html", f"BUILD_ROOT={tmp_path / name}"],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True) for name in ("a", "b")]
+    builds = [
+        subprocess.Popen(
+            ["make", "--no-print-directory", "html", f"BUILD_ROOT={tmp_path / name}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
     outputs = [build.communicate(timeout=1800)[0] for build in builds]
     assert [build.returncode for build in builds] == [0, 0], [out[-3000:] for out in outputs]
     assert sum("waiting for it to finish" in out for out in outputs) == 1
     for name in ("a", "b"):
         assert (tmp_path / name / "_build" / "html" / "book" / "own_data.html").is_file()
-    cached = {Path(record.uri).name for record in
-              get_cache(ROOT / "_build" / ".jupyter_cache").list_cache_records()}
+    cached = {
+        Path(record.uri).name
+        for record in get_cache(ROOT / "_build" / ".jupyter_cache").list_cache_records()
+    }
     assert {path.name for path in chapter_files()} <= cached

@@ -17,7 +17,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 SCRIPT = """
@@ -40,21 +39,39 @@ for name in sorted(post.data_vars):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sampler, linker", [
-    ("numpyro", None),  # the book's defaults
-    ("pymc", "cvm"),
-    pytest.param("pymc", "auto", marks=pytest.mark.xfail(
-        strict=True, reason="PyTensor's default linker: a cold compile cache changes the draws")),
-])
+@pytest.mark.parametrize(
+    "sampler, linker",
+    [
+        ("numpyro", None),  # the book's defaults
+        ("pymc", "cvm"),
+        pytest.param(
+            "pymc",
+            "auto",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="PyTensor's default linker: a cold compile cache changes the draws",
+            ),
+        ),
+    ],
+)
 def test_same_seed_same_draws_with_cold_and_warm_compile_cache(tmp_path, sampler, linker):
     flags = f"base_compiledir={tmp_path / 'pytensor'}" + (f",linker={linker}" if linker else "")
-    env = {**os.environ, "PYTENSOR_FLAGS": flags,
-           "JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax"),
-           "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    env = {
+        **os.environ,
+        "PYTENSOR_FLAGS": flags,
+        "JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax"),
+        "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
+    }
 
     def run() -> str:
-        result = subprocess.run([sys.executable, "-c", SCRIPT, sampler], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            [sys.executable, "-c", SCRIPT, sampler],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         return result.stdout
 

@@ -75,8 +75,12 @@ def test_baseline_model_recovers_the_hand_calculation(counts):
     intercept = summary.loc["Intercept"]
     slope = summary.loc["promo[Bundle]"]
     # Closed form (maximum likelihood); the Normal(0, 1) priors move it by < 0.005 with these counts.
-    assert intercept["mean"] == pytest.approx(np.log(670 / 812), abs=4 * intercept["mcse_mean"] + 0.01)
-    assert slope["mean"] == pytest.approx(np.log((919 / 755) / (670 / 812)), abs=4 * slope["mcse_mean"] + 0.01)
+    assert intercept["mean"] == pytest.approx(
+        np.log(670 / 812), abs=4 * intercept["mcse_mean"] + 0.01
+    )
+    assert slope["mean"] == pytest.approx(
+        np.log((919 / 755) / (670 / 812)), abs=4 * slope["mcse_mean"] + 0.01
+    )
     # Published brms posterior sds: 0.05 and 0.07.
     assert intercept["sd"] == pytest.approx(0.05, abs=0.01)
     assert slope["sd"] == pytest.approx(0.07, abs=0.01)
@@ -101,9 +105,13 @@ def assert_matches_published(summary, published, slack=0.01):
 
 def test_baseline_model_matches_published_brms(counts):
     model = bmb.Model(
-        "p(bought, n) ~ 1 + promo", counts, family="binomial",
-        priors={"Intercept": bmb.Prior("Normal", **NORMAL01),
-                "promo": bmb.Prior("Normal", **NORMAL01)},
+        "p(bought, n) ~ 1 + promo",
+        counts,
+        family="binomial",
+        priors={
+            "Intercept": bmb.Prior("Normal", **NORMAL01),
+            "promo": bmb.Prior("Normal", **NORMAL01),
+        },
     )
     summary = check_convergence(fit(model))
     assert_matches_published(summary, BRMS_BASELINE)
@@ -114,7 +122,9 @@ def test_baseline_model_matches_published_brms(counts):
 def test_interaction_model_matches_published_brms(counts):
     prior = bmb.Prior("Normal", **NORMAL01)
     model = bmb.Model(
-        "p(bought, n) ~ promo * channel", counts, family="binomial",
+        "p(bought, n) ~ promo * channel",
+        counts,
+        family="binomial",
         priors={"Intercept": prior, "promo": prior, "channel": prior, "promo:channel": prior},
     )
     summary = check_convergence(fit(model))
@@ -127,7 +137,10 @@ def test_interaction_model_matches_published_brms(counts):
 
 
 def test_bernoulli_rows_and_binomial_counts_give_the_same_posterior(counts):
-    priors = {"Intercept": bmb.Prior("Normal", **NORMAL01), "promo": bmb.Prior("Normal", **NORMAL01)}
+    priors = {
+        "Intercept": bmb.Prior("Normal", **NORMAL01),
+        "promo": bmb.Prior("Normal", **NORMAL01),
+    }
     rows = load_season_pass()
     bernoulli = check_convergence(
         fit(bmb.Model("bought_pass ~ 1 + promo", rows, family="bernoulli", priors=priors))
@@ -145,7 +158,10 @@ def test_contact_loo_from_counts_equals_bernoulli_loo(counts):
     """varying_slopes computes leave-one-contact-out from the binomial fit, one log-likelihood per
     contact (log p of its cell if it bought, log(1 - p) if not). That must match PSIS-LOO of the
     Bernoulli model fitted to the contacts, with Bambi's own pointwise log-likelihood."""
-    priors = {"Intercept": bmb.Prior("Normal", **NORMAL01), "promo": bmb.Prior("Normal", **NORMAL01)}
+    priors = {
+        "Intercept": bmb.Prior("Normal", **NORMAL01),
+        "promo": bmb.Prior("Normal", **NORMAL01),
+    }
     rows = load_season_pass()
     bernoulli_model = bmb.Model("bought_pass ~ 1 + promo", rows, family="bernoulli", priors=priors)
     bernoulli = fit(bernoulli_model)
@@ -153,8 +169,9 @@ def test_contact_loo_from_counts_equals_bernoulli_loo(counts):
     binomial_model = bmb.Model("p(bought, n) ~ 1 + promo", counts, family="binomial", priors=priors)
     binomial = fit(binomial_model)
     p = binomial_model.predict(binomial, kind="response_params", inplace=False)["posterior"]["p"]
-    per_contact = per_row_log_likelihood(binomial, p, counts, rows, ["promo", "channel"],
-                                         "bought_pass")
+    per_contact = per_row_log_likelihood(
+        binomial, p, counts, rows, ["promo", "channel"], "bought_pass"
+    )
     from_counts, from_rows = az.loo(per_contact), az.loo(bernoulli)
     assert from_counts.elpd == pytest.approx(from_rows.elpd, abs=0.5)
     assert from_counts.p == pytest.approx(from_rows.p, abs=0.3)
@@ -164,20 +181,29 @@ def test_contact_loo_from_counts_equals_bernoulli_loo(counts):
 # --- multilevel models ------------------------------------------------------------------------
 
 
-
 def test_partial_pooling_beats_no_pooling_against_the_truth():
     """On the chapter's simulated stores, partial pooling has the smallest error, most of all for
     small stores; complete pooling is worst."""
-    sim = simulate_grouped_binomial(n_groups=40, min_size=5, max_size=500, mu=-0.5, sigma=0.5, seed=1)
+    sim = simulate_grouped_binomial(
+        n_groups=40, min_size=5, max_size=500, mu=-0.5, sigma=0.5, seed=1
+    )
     flat = bmb.Prior("Normal", mu=0, sigma=1.5)
     models = {
-        "complete": bmb.Model("p(bought, n) ~ 1", sim.data, family="binomial",
-                              priors={"Intercept": flat}),
-        "none": bmb.Model("p(bought, n) ~ 0 + store", sim.data, family="binomial",
-                          priors={"store": flat}),
-        "partial": bmb.Model("p(bought, n) ~ 1 + (1 | store)", sim.data, family="binomial",
-                             priors={"Intercept": flat, "1|store": bmb.Prior(
-                                 "Normal", mu=0, sigma=bmb.Prior("HalfNormal", sigma=1))}),
+        "complete": bmb.Model(
+            "p(bought, n) ~ 1", sim.data, family="binomial", priors={"Intercept": flat}
+        ),
+        "none": bmb.Model(
+            "p(bought, n) ~ 0 + store", sim.data, family="binomial", priors={"store": flat}
+        ),
+        "partial": bmb.Model(
+            "p(bought, n) ~ 1 + (1 | store)",
+            sim.data,
+            family="binomial",
+            priors={
+                "Intercept": flat,
+                "1|store": bmb.Prior("Normal", mu=0, sigma=bmb.Prior("HalfNormal", sigma=1)),
+            },
+        ),
     }
     error = {}
     for name, model in models.items():
@@ -193,9 +219,13 @@ def test_partial_pooling_beats_no_pooling_against_the_truth():
 def test_multilevel_channel_effects_agree_with_published_brms(counts):
     half_normal = bmb.Prior("HalfNormal", sigma=1)
     model = bmb.Model(
-        "p(bought, n) ~ 0 + (1 + promo | channel)", counts, family="binomial",
-        priors={"1|channel": bmb.Prior("Normal", mu=0, sigma=half_normal),
-                "promo|channel": bmb.Prior("Normal", mu=0, sigma=half_normal)},
+        "p(bought, n) ~ 0 + (1 + promo | channel)",
+        counts,
+        family="binomial",
+        priors={
+            "1|channel": bmb.Prior("Normal", mu=0, sigma=half_normal),
+            "promo|channel": bmb.Prior("Normal", mu=0, sigma=half_normal),
+        },
     )
     idata = fit(model, target_accept=0.95)
     check_convergence(idata)
@@ -219,15 +249,21 @@ def test_bambi_independent_effects_match_brms_double_bar(counts):
     Carlo error: ours (MCSE) and brms's (taken as at most sd / sqrt(2,000)), plus its rounding."""
     half_normal = bmb.Prior("HalfNormal", sigma=1)
     model = bmb.Model(
-        "p(bought, n) ~ 0 + (1 + promo | channel)", counts, family="binomial",
-        priors={"1|channel": bmb.Prior("Normal", mu=0, sigma=half_normal),
-                "promo|channel": bmb.Prior("Normal", mu=0, sigma=half_normal)},
+        "p(bought, n) ~ 0 + (1 + promo | channel)",
+        counts,
+        family="binomial",
+        priors={
+            "1|channel": bmb.Prior("Normal", mu=0, sigma=half_normal),
+            "promo|channel": bmb.Prior("Normal", mu=0, sigma=half_normal),
+        },
     )
     summary = check_convergence(fit(model, target_accept=0.95))
     published = {f"1|channel[{c}]": v for c, v in BRMS_UNCORRELATED_INTERCEPT.items()}
     published |= {f"promo|channel[Bundle, {c}]": v for c, v in BRMS_UNCORRELATED_SLOPE.items()}
-    published |= {"1|channel_sigma": BRMS_UNCORRELATED_SD["1|channel_sigma"],
-                  "promo|channel_sigma[Bundle]": BRMS_UNCORRELATED_SD["promo|channel_sigma"]}
+    published |= {
+        "1|channel_sigma": BRMS_UNCORRELATED_SD["1|channel_sigma"],
+        "promo|channel_sigma[Bundle]": BRMS_UNCORRELATED_SD["promo|channel_sigma"],
+    }
     for name, value in published.items():
         row = summary.loc[name]
         tolerance = agreement_tolerance(row["mcse_mean"], row["sd"], UNCORRELATED_DECIMALS)
@@ -239,19 +275,33 @@ def test_centered_funnel_diverges_and_noncentered_passes():
     diverges and misses the neck of the funnel; the non-centered form, same settings, passes the
     gate with room to spare and reaches small sigma."""
     sim = simulate_grouped_binomial(n_groups=30, sizes=[4] * 30, mu=-0.5, sigma=0.3, seed=3)
-    priors = {"Intercept": bmb.Prior("Normal", mu=0, sigma=1.5),
-              "1|store": bmb.Prior("Normal", mu=0, sigma=bmb.Prior("HalfNormal", sigma=1))}
-    centered = fit(bmb.Model("p(bought, n) ~ 1 + (1 | store)", sim.data, family="binomial",
-                             priors=priors, noncentered=False), target_accept=0.65)
+    priors = {
+        "Intercept": bmb.Prior("Normal", mu=0, sigma=1.5),
+        "1|store": bmb.Prior("Normal", mu=0, sigma=bmb.Prior("HalfNormal", sigma=1)),
+    }
+    centered = fit(
+        bmb.Model(
+            "p(bought, n) ~ 1 + (1 | store)",
+            sim.data,
+            family="binomial",
+            priors=priors,
+            noncentered=False,
+        ),
+        target_accept=0.65,
+    )
     assert count_divergences(centered) > 0
     with pytest.raises(ConvergenceError):
         check_convergence(centered)
-    noncentered = fit(bmb.Model("p(bought, n) ~ 1 + (1 | store)", sim.data, family="binomial",
-                                priors=priors), target_accept=0.65)
+    noncentered = fit(
+        bmb.Model("p(bought, n) ~ 1 + (1 | store)", sim.data, family="binomial", priors=priors),
+        target_accept=0.65,
+    )
     summary = check_convergence(noncentered)
     assert summary[["ess_bulk", "ess_tail"]].min().min() > 800
-    small = {name: np.mean(idata["posterior"]["1|store_sigma"].values < 0.1)
-             for name, idata in [("centered", centered), ("noncentered", noncentered)]}
+    small = {
+        name: np.mean(idata["posterior"]["1|store_sigma"].values < 0.1)
+        for name, idata in [("centered", centered), ("noncentered", noncentered)]
+    }
     assert small["centered"] < 0.5 * small["noncentered"]
 
 
@@ -264,9 +314,11 @@ def test_multilevel_elasticities_cover_the_truth():
     check_convergence(idata)
     post = idata["posterior"]
     income = (sim.truth["median_income"] - mean_income).to_numpy()
-    slopes = (post["log_price_c"].values[..., None]
-              + post["income_c:log_price_c"].values[..., None] * income
-              + post["log_price_c|region"].values)
+    slopes = (
+        post["log_price_c"].values[..., None]
+        + post["income_c:log_price_c"].values[..., None] * income
+        + post["log_price_c|region"].values
+    )
     lo, hi = np.quantile(slopes, [0.055, 0.945], axis=(0, 1))
     true = sim.truth["elasticity"].to_numpy()
     covered = (lo <= true) & (true <= hi)
@@ -298,8 +350,10 @@ def test_mundlak_within_effects_cover_the_truth_where_uncorrected_do_not(seed, t
     priors = chapter["panel_priors"](chapter["free"])
     cre_priors = chapter["panel_priors"](chapter["free"], mundlak=True)
     intervals = {}
-    for name, model in [("uncorrected", bmb.Model(formula, data, priors=priors)),
-                        ("cre", bmb.Model(cre_formula, data, priors=cre_priors))]:
+    for name, model in [
+        ("uncorrected", bmb.Model(formula, data, priors=priors)),
+        ("cre", bmb.Model(cre_formula, data, priors=cre_priors)),
+    ]:
         idata = fit(model, draws=2000, target_accept=target_accept)
         check_convergence(idata)
         draws = np.column_stack([idata["posterior"][c].values.ravel() for c in CHANNELS])

@@ -63,7 +63,9 @@ def test_row_count(contacts):
 
 def test_six_cells_equal_published_counts(contacts):
     counts = aggregate_binomial(contacts, by=["promo", "channel"], outcome="bought_pass")
-    published = published_season_pass_counts().sort_values(["promo", "channel"]).reset_index(drop=True)
+    published = (
+        published_season_pass_counts().sort_values(["promo", "channel"]).reset_index(drop=True)
+    )
     pd.testing.assert_frame_equal(counts, published)
 
 
@@ -175,16 +177,22 @@ def test_aggregate_rejects_empty():
         (pd.DataFrame({"bought": [5], "n": [3]}), "'bought' exceeds 'n' in rows \\[0\\]"),
         (pd.DataFrame({"bought": [-1], "n": [3]}), "'bought' has negative counts"),
         (pd.DataFrame({"bought": [1], "n": [-3]}), "'n' has negative counts"),
-        (pd.DataFrame({"bought": [1.5], "n": [3]}),
-         r"column 'bought' must hold whole numbers of contacts, but rows \[0\] do not \(1.5\)"),
+        (
+            pd.DataFrame({"bought": [1.5], "n": [3]}),
+            r"column 'bought' must hold whole numbers of contacts, but rows \[0\] do not \(1.5\)",
+        ),
         (pd.DataFrame({"bought": [1], "n": [3.5]}), "column 'n' must hold whole numbers"),
         (pd.DataFrame({"bought": [1], "trials": [3]}), "missing column.*'n'"),
-        (pd.DataFrame({"bought": [1.0, None], "n": [3, 3]}),
-         r"column 'bought' has missing values in rows \[1\]"),
+        (
+            pd.DataFrame({"bought": [1.0, None], "n": [3, 3]}),
+            r"column 'bought' has missing values in rows \[1\]",
+        ),
         (pd.DataFrame({"bought": [True], "n": [3]}), "column 'bought' must hold numeric counts"),
         (pd.DataFrame({"bought": [1 + 0j], "n": [3]}), "column 'bought' must hold numeric counts"),
-        (pd.DataFrame({"bought": [9] * 8, "n": [3] * 8}),
-         r"'bought' exceeds 'n' in rows \[0, 1, 2, 3, 4\] and 3 more: successes cannot outnumber"),
+        (
+            pd.DataFrame({"bought": [9] * 8, "n": [3] * 8}),
+            r"'bought' exceeds 'n' in rows \[0, 1, 2, 3, 4\] and 3 more: successes cannot outnumber",
+        ),
         (pd.DataFrame({"bought": [], "n": []}), "empty"),
     ],
 )
@@ -238,8 +246,11 @@ def test_expand_ignores_a_repeated_index():
 
 
 def test_expand_refuses_a_huge_table_before_allocating():
-    with pytest.raises(ValueError, match=r"10,000,000,000 rows .* roughly 149 GiB; the limit is "
-                       r"max_rows=100,000,000"):
+    with pytest.raises(
+        ValueError,
+        match=r"10,000,000,000 rows .* roughly 149 GiB; the limit is "
+        r"max_rows=100,000,000",
+    ):
         expand_binomial(pd.DataFrame({"bought": [1], "n": [10**10]}))
     assert len(expand_binomial(pd.DataFrame({"bought": [1], "n": [3]}), max_rows=3)) == 3
     with pytest.raises(ValueError, match=r"max_rows=2\b"):
@@ -249,7 +260,10 @@ def test_expand_refuses_a_huge_table_before_allocating():
 @pytest.mark.parametrize(
     ("counts", "message"),
     [
-        (pd.DataFrame({"bought": ["1"], "n": [3]}), r"'bought' must hold numeric counts, got dtype"),
+        (
+            pd.DataFrame({"bought": ["1"], "n": [3]}),
+            r"'bought' must hold numeric counts, got dtype",
+        ),
         (pd.DataFrame({"bought": [1], "n": [np.inf]}), r"'n' has infinite counts in rows \[0\]"),
         (pd.DataFrame({"bought": [1, 2], "n": [3, 1]}, index=[7, 8]), r"exceeds 'n' in rows \[8\]"),
     ],
@@ -286,7 +300,11 @@ def test_aggregate_inverts_expand(cell_counts):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("xy"), st.integers(0, 1)), min_size=1))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abc"), st.sampled_from("xy"), st.integers(0, 1)), min_size=1
+    )
+)
 def test_aggregation_preserves_totals(rows):
     frame = pd.DataFrame(rows, columns=["g", "h", "y"])
     counts = aggregate_binomial(frame, by=["g", "h"], outcome="y")

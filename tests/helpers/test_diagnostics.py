@@ -112,7 +112,9 @@ def test_missing_posterior_is_refused():
         check_convergence(idata)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"max_rhat": 0.9}, "max_rhat"), ({"min_ess": 0}, "min_ess")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"), [({"max_rhat": 0.9}, "max_rhat"), ({"min_ess": 0}, "min_ess")]
+)
 def test_bad_thresholds(kwargs, message):
     with pytest.raises(ValueError, match=message):
         check_convergence(make_idata({"mu": good()}), **kwargs)
@@ -142,8 +144,11 @@ def test_empty_var_names_is_refused():
 
 def test_unknown_var_name_lists_the_available_ones():
     idata = make_idata({"mu": good(), "sigma": np.exp(good())})
-    with pytest.raises(ValueError, match=r"var_names: no posterior variable\(s\) \['tau'\]; "
-                                         r"the posterior has \['mu', 'sigma'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"var_names: no posterior variable\(s\) \['tau'\]; "
+        r"the posterior has \['mu', 'sigma'\]",
+    ):
         check_convergence(idata, var_names=["mu", "tau"])
 
 
@@ -203,13 +208,16 @@ def test_per_row_log_likelihood_is_the_bernoulli_log_likelihood():
     assert "log_likelihood" not in idata.children  # the fit itself is untouched
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda c, r: (c, r.assign(y=[1, 0, 2, 1, 0])), "must be 0/1"),
-    (lambda c, r: (c, r.assign(g=["a", "a", "b", "b", "z"])), "not in counts"),
-    (lambda c, r: (c.drop(columns="g"), r), "counts has no column"),
-    (lambda c, r: (c, r.drop(columns="y")), "rows has no column"),
-    (lambda c, r: (c.iloc[:1], r[r["g"] == "a"]), "cells along __obs__"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c, r: (c, r.assign(y=[1, 0, 2, 1, 0])), "must be 0/1"),
+        (lambda c, r: (c, r.assign(g=["a", "a", "b", "b", "z"])), "not in counts"),
+        (lambda c, r: (c.drop(columns="g"), r), "counts has no column"),
+        (lambda c, r: (c, r.drop(columns="y")), "rows has no column"),
+        (lambda c, r: (c.iloc[:1], r[r["g"] == "a"]), "cells along __obs__"),
+    ],
+)
 def test_per_row_log_likelihood_refuses_bad_input(change, message):
     idata, p, counts, rows = _cells_and_rows()
     counts, rows = change(counts, rows)
@@ -217,10 +225,12 @@ def test_per_row_log_likelihood_refuses_bad_input(change, message):
         per_row_log_likelihood(idata, p, counts, rows, ["g"], "y")
 
 
-PARETO = ("Estimated shape parameter of Pareto distribution is greater than 0.70 for one or more "
-          "samples. You should consider using a more robust model, this is because importance "
-          "sampling is less likely to work well if the marginal posterior and LOO posterior are "
-          "very different.")
+PARETO = (
+    "Estimated shape parameter of Pareto distribution is greater than 0.70 for one or more "
+    "samples. You should consider using a more robust model, this is because importance "
+    "sampling is less likely to work well if the marginal posterior and LOO posterior are "
+    "very different."
+)
 
 
 def test_report_prints_each_distinct_warning_once_with_its_count(capsys):

@@ -56,20 +56,30 @@ def term(effects, group, correlated=True):
     ("formula", "expected"),
     [
         ("y ~ 1 + x + (1 + x | g)", ParsedFormula("y", None, "1 + x", (term("1 + x", "g"),))),
-        ("p(bought, n) ~ 0 + (1 + promo | channel)",
-         ParsedFormula("bought", "n", "0", (term("1 + promo", "channel"),))),
+        (
+            "p(bought, n) ~ 0 + (1 + promo | channel)",
+            ParsedFormula("bought", "n", "0", (term("1 + promo", "channel"),)),
+        ),
         ("y ~ (1 + x | g)", ParsedFormula("y", None, "1", (term("1 + x", "g"),))),
         ("y ~ (1 + x | g) + x", ParsedFormula("y", None, "x", (term("1 + x", "g"),))),
-        ("y ~ x + (1 + x | g) + (1 | h)",
-         ParsedFormula("y", None, "x", (term("1 + x", "g"), term("1", "h")))),
+        (
+            "y ~ x + (1 + x | g) + (1 | h)",
+            ParsedFormula("y", None, "x", (term("1 + x", "g"), term("1", "h"))),
+        ),
         ("y ~ x + (1 | a/b)", ParsedFormula("y", None, "x", (term("1", "a"), term("1", "a:b")))),
         ("y ~ x + (1 + x || g)", ParsedFormula("y", None, "x", (term("1 + x", "g", False),))),
-        ("y ~ x + (1 | a:b) + (1 | a)",
-         ParsedFormula("y", None, "x", (term("1", "a:b"), term("1", "a")))),
-        ("y ~ x + (1 | a/b) + (1 | b)",
-         ParsedFormula("y", None, "x", (term("1", "a"), term("1", "a:b"), term("1", "b")))),
-        ("y ~ x + (1 | a / b / c)",
-         ParsedFormula("y", None, "x", (term("1", "a"), term("1", "a:b"), term("1", "a:b:c")))),
+        (
+            "y ~ x + (1 | a:b) + (1 | a)",
+            ParsedFormula("y", None, "x", (term("1", "a:b"), term("1", "a"))),
+        ),
+        (
+            "y ~ x + (1 | a/b) + (1 | b)",
+            ParsedFormula("y", None, "x", (term("1", "a"), term("1", "a:b"), term("1", "b"))),
+        ),
+        (
+            "y ~ x + (1 | a / b / c)",
+            ParsedFormula("y", None, "x", (term("1", "a"), term("1", "a:b"), term("1", "a:b:c"))),
+        ),
     ],
 )
 def test_parse_formula(formula, expected):
@@ -151,11 +161,17 @@ def test_bad_data(counts):
     with pytest.raises(ValueError, match=r"\['segment'\] not in the data"):
         correlated_effects_model("p(bought, n) ~ (1 + promo | segment)", counts, family="binomial")
     with pytest.raises(ValueError, match="fewer than two levels"):
-        correlated_effects_model("p(bought, n) ~ (1 + promo | channel)",
-                                 counts[counts["channel"] == "Mail"], family="binomial")
+        correlated_effects_model(
+            "p(bought, n) ~ (1 + promo | channel)",
+            counts[counts["channel"] == "Mail"],
+            family="binomial",
+        )
     with pytest.raises(ValueError, match="'bought' exceeds 'n' in rows"):
-        correlated_effects_model("p(bought, n) ~ (1 + promo | channel)",
-                                 counts.assign(bought=counts["n"] + 1), family="binomial")
+        correlated_effects_model(
+            "p(bought, n) ~ (1 + promo | channel)",
+            counts.assign(bought=counts["n"] + 1),
+            family="binomial",
+        )
     data = gaussian_groups(n_groups=3, per_group=3)
     with pytest.raises(ValueError, match="must be 0/1"):
         correlated_effects_model("y ~ (1 + x | g)", data, family="bernoulli")
@@ -178,7 +194,11 @@ def test_gaussian_recovers_a_negative_correlation():
     cor = summary.loc["cor_g[Intercept, x]"]
     assert cor["eti89_lb"] < -0.6 < cor["eti89_ub"]
     assert cor["mean"] < 0
-    assert summary.loc["sd_g[Intercept]", "eti89_lb"] < 1.0 < summary.loc["sd_g[Intercept]", "eti89_ub"]
+    assert (
+        summary.loc["sd_g[Intercept]", "eti89_lb"]
+        < 1.0
+        < summary.loc["sd_g[Intercept]", "eti89_ub"]
+    )
     assert summary.loc["sd_g[x]", "eti89_lb"] < 0.5 < summary.loc["sd_g[x]", "eti89_ub"]
     assert summary.loc["sigma", "eti89_lb"] < 1.0 < summary.loc["sigma", "eti89_ub"]
 
@@ -216,7 +236,10 @@ def test_model_correlation_prior_is_lkj(counts, eta):
     from scipy import stats
 
     model = correlated_effects_model(
-        "p(bought, n) ~ 0 + (1 + promo | channel)", counts, family="binomial", eta=eta,
+        "p(bought, n) ~ 0 + (1 + promo | channel)",
+        counts,
+        family="binomial",
+        eta=eta,
         sd_scale=1.0,
     )
     with model:
@@ -266,11 +289,15 @@ def test_season_pass_lkj_model_matches_brms_single_bar(counts):
 
 def mixed_data(n=200, seed=1):
     rng = np.random.default_rng(seed)
-    data = pd.DataFrame({
-        "g": rng.choice(list("abcdef"), n), "h": rng.choice(list("uvw"), n),
-        "x": rng.normal(5, 3, n), "w": rng.gamma(2, 10, n),
-        "c": pd.Categorical(rng.choice(list("PQR"), n)),
-    })
+    data = pd.DataFrame(
+        {
+            "g": rng.choice(list("abcdef"), n),
+            "h": rng.choice(list("uvw"), n),
+            "x": rng.normal(5, 3, n),
+            "w": rng.gamma(2, 10, n),
+            "c": pd.Categorical(rng.choice(list("PQR"), n)),
+        }
+    )
     data["y"] = 300 + 20 * data["x"] + rng.normal(0, 30, n)
     data["yb"] = (rng.random(n) < 0.4).astype(int)
     return data
@@ -289,22 +316,28 @@ def test_default_priors_are_bambis(family, response):
     priors = model_priors(f"{response} ~ {rhs}", data, family=family)
     assert priors.centred
     assert priors.intercept == pytest.approx(
-        (float(mu.intercept_term.prior.args["mu"]), float(mu.intercept_term.prior.args["sigma"])))
+        (float(mu.intercept_term.prior.args["mu"]), float(mu.intercept_term.prior.args["sigma"]))
+    )
     for name, bambi_term in mu.common_terms.items():
         columns = [c for c in priors.common if c == name or c.startswith(f"{name}[")]
         sigmas = np.atleast_1d(bambi_term.prior.args["sigma"])
         assert [priors.common[c][1] for c in columns] == pytest.approx(list(sigmas)), name
     group_terms = mu.group_specific_terms
     assert priors.group_sd["g"]["Intercept"] == pytest.approx(
-        float(group_terms["1|g"].prior.args["sigma"].args["sigma"]))
+        float(group_terms["1|g"].prior.args["sigma"].args["sigma"])
+    )
     assert priors.group_sd["g"]["x"] == pytest.approx(
-        float(group_terms["x|g"].prior.args["sigma"].args["sigma"]))
+        float(group_terms["x|g"].prior.args["sigma"].args["sigma"])
+    )
     assert priors.group_sd["h"]["Intercept"] == pytest.approx(
-        float(group_terms["1|h"].prior.args["sigma"].args["sigma"]))
+        float(group_terms["1|h"].prior.args["sigma"].args["sigma"])
+    )
     if family == "gaussian":
         sigma = bambi_model.parameters["sigma"].prior
         assert priors.sigma[0] == "HalfStudentT"
-        assert priors.sigma[1:] == pytest.approx((float(sigma.args["nu"]), float(sigma.args["sigma"])))
+        assert priors.sigma[1:] == pytest.approx(
+            (float(sigma.args["nu"]), float(sigma.args["sigma"]))
+        )
     else:
         assert priors.sigma is None
 
@@ -322,8 +355,14 @@ def test_default_priors_scale_with_the_data():
 
 
 def test_explicit_scales_give_the_unit_priors(counts):
-    priors = model_priors("p(bought, n) ~ 1 + promo + (1 + promo | channel)", counts,
-                          family="binomial", eta=2.0, sd_scale=1.0, common_scale=1.0)
+    priors = model_priors(
+        "p(bought, n) ~ 1 + promo + (1 + promo | channel)",
+        counts,
+        family="binomial",
+        eta=2.0,
+        sd_scale=1.0,
+        common_scale=1.0,
+    )
     assert not priors.centred and priors.intercept is None
     assert priors.common == {"Intercept": (0.0, 1.0), "promo[Bundle]": (0.0, 1.0)}
     assert priors.group_sd == {"channel": {"Intercept": 1.0, "promo[Bundle]": 1.0}}
@@ -331,8 +370,13 @@ def test_explicit_scales_give_the_unit_priors(counts):
     assert table.loc["b[Intercept]", "prior"] == "Normal(0, 1)"
     assert table.loc["cor_channel", "prior"] == "LKJ(2)"
     assert "HalfNormal(1)" in str(priors)
-    model = correlated_effects_model("p(bought, n) ~ 1 + promo + (1 + promo | channel)", counts,
-                                     family="binomial", sd_scale=1.0, common_scale=1.0)
+    model = correlated_effects_model(
+        "p(bought, n) ~ 1 + promo + (1 + promo | channel)",
+        counts,
+        family="binomial",
+        sd_scale=1.0,
+        common_scale=1.0,
+    )
     assert "Intercept" not in model.named_vars and "b" in model.free_RVs[-1].name
 
 
@@ -392,8 +436,9 @@ def test_crossed_nested_and_uncorrelated_structure():
     assert len(nested.coords["g:b"]) > len(nested.coords["b"] if "b" in nested.coords else ())
     assert {"sd_g", "sd_g:b", "r_g", "r_g:b"} <= set(nested.named_vars)
 
-    centred = correlated_effects_model("y ~ 1 + x + (1 + x | g) + (1 | h)", data,
-                                       centered=["g", "h"])
+    centred = correlated_effects_model(
+        "y ~ 1 + x + (1 + x | g) + (1 | h)", data, centered=["g", "h"]
+    )
     assert "z_g" not in centred.named_vars and "z_h" not in centred.named_vars
     assert centred.named_vars_to_dims["r_g"] == ("g", "effect_g")
 
@@ -449,8 +494,11 @@ def test_new_group_predictions_have_the_population_spread():
     common = post["b"].sel(common="Intercept") + post["b"].sel(common="x") * new["x"].to_numpy()[1]
     sd, cor = post["sd_g"].to_numpy(), post["cor_g"].to_numpy()[..., 0, 1]
     row = np.array([1.0, 4.0])
-    var = (row[0] * sd[..., 0]) ** 2 + (row[1] * sd[..., 1]) ** 2 \
+    var = (
+        (row[0] * sd[..., 0]) ** 2
+        + (row[1] * sd[..., 1]) ** 2
         + 2 * row[0] * row[1] * cor * sd[..., 0] * sd[..., 1]
+    )
     standardised = ((mean.isel(obs=1) - common).to_numpy() / np.sqrt(var)).ravel()
     assert stats.kstest(standardised, "norm").pvalue > 0.001
     # Both rows share the same new group: their group effects differ only through x.
@@ -463,8 +511,11 @@ def test_predict_errors_and_kinds():
     formula = "y ~ 1 + x + c + (1 | g)"
     idata = prior_as_posterior(correlated_effects_model(formula, data), draws=20)
     new = pd.DataFrame({"g": ["a", "zz"], "x": [0.0, 1.0], "c": ["P", "Q"]})
-    with pytest.raises(ValueError, match=r"\['zz'\] of 'g' were not in the training data.*"
-                                         "sample_new_groups=True"):
+    with pytest.raises(
+        ValueError,
+        match=r"\['zz'\] of 'g' were not in the training data.*"
+        "sample_new_groups=True",
+    ):
         predict(idata, formula, data, new)
     with pytest.raises(ValueError, match="cannot evaluate.*levels \\(S\\)"):
         predict(idata, formula, data, new.assign(c=["P", "S"]), sample_new_groups=True)
@@ -475,8 +526,9 @@ def test_predict_errors_and_kinds():
     fewer = data[data["g"].astype(str) != "a"].assign(g=lambda d: d["g"].astype(str))
     with pytest.raises(ValueError, match="levels of 'g' in `data` differ.*same data frame"):
         predict(idata, formula, fewer, new, sample_new_groups=True)
-    draws = predict(idata, formula, data, new, kind="response", sample_new_groups=True,
-                    random_seed=1)
+    draws = predict(
+        idata, formula, data, new, kind="response", sample_new_groups=True, random_seed=1
+    )
     assert draws.name == "y" and draws.dims == ("chain", "draw", "obs") and draws.sizes["obs"] == 2
     mean = predict(idata, formula, data, new, sample_new_groups=True, random_seed=1)
     assert mean.name == "mu"
@@ -493,8 +545,9 @@ REACTION_VARS = ["b", "sd_subject", "cor_subject", "sd_stimulus", "sigma"]
 def fit_reactions(y_scale, x_scale, seed):
     from helpers.simulate import simulate_reaction_times
 
-    sim = simulate_reaction_times(n_subjects=30, n_days=10, n_stimuli=30, y_scale=y_scale,
-                                  x_scale=x_scale, seed=seed)
+    sim = simulate_reaction_times(
+        n_subjects=30, n_days=10, n_stimuli=30, y_scale=y_scale, x_scale=x_scale, seed=seed
+    )
     with correlated_effects_model(REACTION_FORMULA, sim.data):
         idata = pm.sample(**sample_kwargs(target_accept=0.95, draws=2000))
     return sim, idata, check_convergence(idata, var_names=REACTION_VARS)
@@ -512,9 +565,15 @@ def reaction_fits():
 def test_default_priors_recover_truth_on_any_scale(reaction_fits):
     """Responses around 1e-3 to 1e5 and predictors in hours, days, weeks or 1/1000 days: the
     default priors pass the gate and their 89% intervals cover the truth about 89% of the time."""
-    names = {"b[Intercept]": "intercept", "b[days]": "slope", "sd_subject[Intercept]":
-             "sd_intercept", "sd_subject[days]": "sd_slope", "sd_stimulus[Intercept]":
-             "sd_stimulus", "sigma": "sigma", "cor_subject[Intercept, days]": "corr"}
+    names = {
+        "b[Intercept]": "intercept",
+        "b[days]": "slope",
+        "sd_subject[Intercept]": "sd_intercept",
+        "sd_subject[days]": "sd_slope",
+        "sd_stimulus[Intercept]": "sd_stimulus",
+        "sigma": "sigma",
+        "cor_subject[Intercept, days]": "corr",
+    }
     covered = []
     for sim, _idata, summary in reaction_fits.values():
         for row, param in names.items():
@@ -536,9 +595,14 @@ def test_same_posterior_on_every_scale(reaction_fits):
         base_sim, _, base = reaction_fits[(1.0, 1.0, seed)]
         for y_scale, x_scale in SCALES:
             _, _, summary = reaction_fits[(y_scale, x_scale, seed)]
-            units = {"b[Intercept]": y_scale, "b[days]": y_scale / x_scale,
-                     "sd_subject[Intercept]": y_scale, "sd_subject[days]": y_scale / x_scale,
-                     "sigma": y_scale, "sd_stimulus[Intercept]": y_scale}
+            units = {
+                "b[Intercept]": y_scale,
+                "b[days]": y_scale / x_scale,
+                "sd_subject[Intercept]": y_scale,
+                "sd_subject[days]": y_scale / x_scale,
+                "sigma": y_scale,
+                "sd_stimulus[Intercept]": y_scale,
+            }
             for row, unit in units.items():
                 mean, mcse = summary.loc[row, "mean"] / unit, summary.loc[row, "mcse_mean"] / unit
                 gap = abs(mean - base.loc[row, "mean"])
@@ -555,17 +619,27 @@ def test_new_subject_predictions_from_a_fit(reaction_fits):
     post = idata["posterior"]
     sd = post["sd_subject"]
     cor = post["cor_subject"].sel(effect_subject="Intercept", effect_subject_bis="days")
-    implied = np.sqrt(sd.sel(effect_subject="Intercept") ** 2 + 81 * sd.sel(effect_subject="days") ** 2
-                      + 18 * cor * sd.prod("effect_subject"))
-    known = (post["b"].sel(common="Intercept") + 9 * post["b"].sel(common="days")
-             + post["r_stimulus"].sel(stimulus=stimulus, effect_stimulus="Intercept"))
+    implied = np.sqrt(
+        sd.sel(effect_subject="Intercept") ** 2
+        + 81 * sd.sel(effect_subject="days") ** 2
+        + 18 * cor * sd.prod("effect_subject")
+    )
+    known = (
+        post["b"].sel(common="Intercept")
+        + 9 * post["b"].sel(common="days")
+        + post["r_stimulus"].sel(stimulus=stimulus, effect_stimulus="Intercept")
+    )
     from scipy import stats
 
-    assert stats.kstest(((mean.isel(obs=0) - known) / implied).to_numpy().ravel(),
-                        "norm").pvalue > 0.001
+    assert (
+        stats.kstest(((mean.isel(obs=0) - known) / implied).to_numpy().ravel(), "norm").pvalue
+        > 0.001
+    )
     existing = predict(idata, REACTION_FORMULA, sim.data, sim.data.iloc[:10])
-    assert float(np.abs(existing.mean(("chain", "draw")) - sim.data["reaction"].iloc[:10]).mean()) \
+    assert (
+        float(np.abs(existing.mean(("chain", "draw")) - sim.data["reaction"].iloc[:10]).mean())
         < 2 * sim.params.sigma
+    )
 
 
 @pytest.mark.slow
@@ -578,18 +652,33 @@ def test_nested_groups_recover_truth():
     region = np.repeat(np.arange(n_region), n_store * per_store)
     store = np.tile(np.repeat(np.arange(n_store), per_store), n_region)
     price = rng.uniform(2, 8, region.size)
-    sales = 500 - 30 * price + region_effect[region] + store_effect[region, store] \
+    sales = (
+        500
+        - 30 * price
+        + region_effect[region]
+        + store_effect[region, store]
         + rng.normal(0, 10, region.size)
-    data = pd.DataFrame({"region": [f"R{r}" for r in region], "store": [f"s{s}" for s in store],
-                         "price": price, "sales": sales})
+    )
+    data = pd.DataFrame(
+        {
+            "region": [f"R{r}" for r in region],
+            "store": [f"s{s}" for s in store],
+            "price": price,
+            "sales": sales,
+        }
+    )
     formula = "sales ~ 1 + price + (1 | region/store)"
     model = correlated_effects_model(formula, data)
     assert len(model.coords["region:store"]) == n_region * n_store
     with model:
         idata = pm.sample(**sample_kwargs(target_accept=0.95))
     summary = check_convergence(idata, var_names=["b", "sd_region", "sd_region:store", "sigma"])
-    for row, truth in {"b[price]": -30, "sd_region[Intercept]": 40,
-                       "sd_region:store[Intercept]": 20, "sigma": 10}.items():
+    for row, truth in {
+        "b[price]": -30,
+        "sd_region[Intercept]": 40,
+        "sd_region:store[Intercept]": 20,
+        "sigma": 10,
+    }.items():
         # one fit: within three posterior sds (an 89% interval misses one time in nine)
         assert abs(summary.loc[row, "mean"] - truth) < 3 * summary.loc[row, "sd"], row
     assert summary.loc["sd_region:store[Intercept]", "eti89_lb"] > 10  # stores do vary
@@ -609,10 +698,16 @@ def test_uncorrelated_terms_match_bambi():
         ours_idata = pm.sample(**sample_kwargs(target_accept=0.95))
     ours_summary = check_convergence(ours_idata, var_names=["b", "sd_g", "sigma"])
     bambi_idata = fit(bmb.Model("y ~ 1 + x + (1 + x | g)", data), target_accept=0.95)
-    bambi_summary = check_convergence(bambi_idata, var_names=["Intercept", "x", "1|g_sigma",
-                                                              "x|g_sigma", "sigma"])
-    pairs = {"b[Intercept]": "Intercept", "b[x]": "x", "sd_g[Intercept]": "1|g_sigma",
-             "sd_g[x]": "x|g_sigma", "sigma": "sigma"}
+    bambi_summary = check_convergence(
+        bambi_idata, var_names=["Intercept", "x", "1|g_sigma", "x|g_sigma", "sigma"]
+    )
+    pairs = {
+        "b[Intercept]": "Intercept",
+        "b[x]": "x",
+        "sd_g[Intercept]": "1|g_sigma",
+        "sd_g[x]": "x|g_sigma",
+        "sigma": "sigma",
+    }
     for ours_row, bambi_row in pairs.items():
         a, b = ours_summary.loc[ours_row], bambi_summary.loc[bambi_row]
         assert abs(a["mean"] - b["mean"]) <= 4 * np.hypot(a["mcse_mean"], b["mcse_mean"]), ours_row
@@ -625,16 +720,16 @@ def test_uncorrelated_terms_match_bambi():
 @pytest.mark.parametrize("eta", [float("inf"), float("nan"), -1.0])
 def test_eta_must_be_finite_and_positive(counts, eta):
     with pytest.raises(ValueError, match="eta must be a finite positive number"):
-        correlated_effects_model("p(bought, n) ~ 0 + (1 + promo | channel)", counts,
-                                 family="binomial", eta=eta)
+        correlated_effects_model(
+            "p(bought, n) ~ 0 + (1 + promo | channel)", counts, family="binomial", eta=eta
+        )
 
 
 @pytest.mark.parametrize("eta", [1e308, 1e20, 1e-300])
 def test_eta_outside_its_range_is_refused(counts, eta):
     """Huge eta gave a NaN log density (1e308) or a wrong one (above ~1e12); tiny eta fails."""
     with pytest.raises(ValueError, match=r"eta must lie between 1e-08 and 1e\+08.*\|\| g"):
-        model_priors("p(bought, n) ~ 0 + (1 + promo | channel)", counts, family="binomial",
-                     eta=eta)
+        model_priors("p(bought, n) ~ 0 + (1 + promo | channel)", counts, family="binomial", eta=eta)
 
 
 def test_binomial_counts_are_whole_numbers_within_the_trials(counts):
@@ -642,20 +737,30 @@ def test_binomial_counts_are_whole_numbers_within_the_trials(counts):
     fractional = counts.astype({"bought": float})
     fractional.loc[fractional.index[2], "bought"] = 1.5
     # the one check of binomial counts, helpers.data.validate_counts, naming column and rows
-    with pytest.raises(ValueError, match=r"column 'bought' must hold whole numbers of contacts, "
-                                         rf"but rows \[{fractional.index[2]}\] do not \(1.5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"column 'bought' must hold whole numbers of contacts, "
+        rf"but rows \[{fractional.index[2]}\] do not \(1.5\)",
+    ):
         correlated_effects_model(formula, fractional, family="binomial")
     with pytest.raises(ValueError, match="column 'n' must hold whole numbers of contacts"):
         correlated_effects_model(formula, counts.assign(n=counts["n"] + 0.5), family="binomial")
-    with pytest.raises(ValueError, match=r"'bought' exceeds 'n' in rows \[0, 1, 2, 3, 4\] and "
-                                         r"\d+ more: successes cannot outnumber trials"):
+    with pytest.raises(
+        ValueError,
+        match=r"'bought' exceeds 'n' in rows \[0, 1, 2, 3, 4\] and "
+        r"\d+ more: successes cannot outnumber trials",
+    ):
         correlated_effects_model(formula, counts.assign(bought=counts["n"] + 1), family="binomial")
     with pytest.raises(ValueError, match=r"column 'bought' has negative counts in rows \[0\]"):
-        correlated_effects_model(formula, counts.assign(bought=lambda d: d["bought"].where(
-            d.index != 0, -1)), family="binomial")
+        correlated_effects_model(
+            formula,
+            counts.assign(bought=lambda d: d["bought"].where(d.index != 0, -1)),
+            family="binomial",
+        )
     with pytest.raises(ValueError, match="column 'n' must hold numeric counts, got dtype"):
-        correlated_effects_model(formula, counts.assign(n=counts["n"].astype(str)),
-                                 family="binomial")
+        correlated_effects_model(
+            formula, counts.assign(n=counts["n"].astype(str)), family="binomial"
+        )
 
 
 def test_untrusted_formula_code_is_not_run(tmp_path):
@@ -664,8 +769,9 @@ def test_untrusted_formula_code_is_not_run(tmp_path):
     data = mixed_data()
     formula = f'y ~ x + (1 + x | g) + helpers.sampling.os.system("touch {target}")'
     for call in (correlated_effects_model, model_priors):
-        with pytest.raises(ValueError, match="attribute access.*helpers.sampling.*formulas are "
-                                             "evaluated as code"):
+        with pytest.raises(
+            ValueError, match="attribute access.*helpers.sampling.*formulas are evaluated as code"
+        ):
             call(formula, data)
     with pytest.raises(ValueError, match="attribute access"):
         predict(None, formula, data)
@@ -696,10 +802,17 @@ def test_allowed_transforms_build_and_predict():
     data = mixed_data().assign(w=lambda d: d["w"] + 1)
     formula = "y ~ log(w) + exp(x / 10) + center(x) + I(x ** 2) + C(h) + (1 | g)"
     model = correlated_effects_model(formula, data)
-    assert model.coords["common"][:5] == ("Intercept", "log(w)", "exp(x / 10)", "center(x)",
-                                          "I(x ** 2)")
-    assert model_priors("y ~ scale(x) + standardize(w) + (1 | g)", data).common.keys() \
-        == {"scale(x)", "standardize(w)"}
+    assert model.coords["common"][:5] == (
+        "Intercept",
+        "log(w)",
+        "exp(x / 10)",
+        "center(x)",
+        "I(x ** 2)",
+    )
+    assert model_priors("y ~ scale(x) + standardize(w) + (1 | g)", data).common.keys() == {
+        "scale(x)",
+        "standardize(w)",
+    }
     idata = prior_as_posterior(model, draws=5)
     assert predict(idata, formula, data, data.head(3)).sizes["obs"] == 3
 
@@ -734,8 +847,10 @@ def test_missing_columns_are_named_with_the_available_ones():
     [
         (lambda y: y.astype(str), "gaussian response 'y' must be numeric, got dtype"),
         (lambda y: y + 0j, "gaussian response 'y' must be numeric"),
-        (lambda y: y.where(y.index > 0, np.inf),
-         r"gaussian response 'y' is infinite in row\(s\) \[0\]"),
+        (
+            lambda y: y.where(y.index > 0, np.inf),
+            r"gaussian response 'y' is infinite in row\(s\) \[0\]",
+        ),
     ],
 )
 def test_non_numeric_or_infinite_response_is_refused(response, message):
@@ -747,8 +862,11 @@ def test_non_numeric_or_infinite_response_is_refused(response, message):
 def test_group_column_of_mixed_types_is_refused():
     data = mixed_data()
     mixed = data.assign(g=[1, "a"] * (len(data) // 2))
-    with pytest.raises(ValueError, match=r"grouping column 'g' mixes values of types "
-                                         r"\['number', 'str'\].*astype\(str\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"grouping column 'g' mixes values of types "
+        r"\['number', 'str'\].*astype\(str\)",
+    ):
         correlated_effects_model("y ~ x + (1 | g)", mixed)
     with pytest.raises(ValueError, match="grouping column 'g' mixes"):
         correlated_effects_model("y ~ x + (1 | g:h)", mixed)
@@ -769,15 +887,30 @@ def test_unit_scale_priors_on_data_in_the_hundreds_warn():
     with pytest.warns(PriorDataConflictWarning) as record:
         correlated_effects_model(formula, data, common_scale=1.0, sd_scale=1.0, sigma_scale=1.0)
     messages = [str(w.message) for w in record]
-    assert any(re.search(r"'reaction' has mean .* prior sds from the intercept's prior "
-                         r"b\[Intercept\] ~ Normal\(0, 1\), set by common_scale.*Leave "
-                         r"common_scale unset", m) for m in messages), messages
-    assert any(re.search(r"'reaction' has sd .* times the scale of sigma's prior HalfNormal\(1\)"
-                         r".*Leave sigma_scale unset", m) for m in messages), messages
+    assert any(
+        re.search(
+            r"'reaction' has mean .* prior sds from the intercept's prior "
+            r"b\[Intercept\] ~ Normal\(0, 1\), set by common_scale.*Leave "
+            r"common_scale unset",
+            m,
+        )
+        for m in messages
+    ), messages
+    assert any(
+        re.search(
+            r"'reaction' has sd .* times the scale of sigma's prior HalfNormal\(1\)"
+            r".*Leave sigma_scale unset",
+            m,
+        )
+        for m in messages
+    ), messages
     # Without a common intercept the group-level intercepts must carry the mean.
-    with pytest.warns(PriorDataConflictWarning, match=r"group-level intercepts r_subject "
-                                                      r"\(mean 0, sd_subject\[Intercept\] ~ "
-                                                      r"HalfNormal\(1\)\), set by sd_scale"):
+    with pytest.warns(
+        PriorDataConflictWarning,
+        match=r"group-level intercepts r_subject "
+        r"\(mean 0, sd_subject\[Intercept\] ~ "
+        r"HalfNormal\(1\)\), set by sd_scale",
+    ):
         model_priors("reaction ~ 0 + days + (1 + days | subject)", data, sd_scale=1.0)
 
 
@@ -788,20 +921,37 @@ def test_no_conflict_warning_for_defaults_standardized_data_or_the_chapters():
     from tools.benchmarks.models import elasticity_sales
 
     data = simulate_reaction_times(seed=1).data
-    standardized = data.assign(reaction=(data["reaction"] - data["reaction"].mean())
-                               / data["reaction"].std())
+    standardized = data.assign(
+        reaction=(data["reaction"] - data["reaction"].mean()) / data["reaction"].std()
+    )
     sales = elasticity_sales()  # the chapter's, centred as it centres
     stores = simulate_correlated_stores(n_stores=60, contacts=100, corr=-0.6, seed=1).data
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         model_priors("reaction ~ 1 + days + (1 + days | subject)", data)
-        model_priors("reaction ~ 1 + days + (1 + days | subject)", standardized,
-                     common_scale=1.0, sd_scale=1.0, sigma_scale=1.0)
-        model_priors("log_quantity ~ 1 + log_price_c + income_c + income_c:log_price_c"
-                     " + (1 + log_price_c | region)", sales, eta=2.0, sd_scale=0.1,
-                     common_scale=3.0, sigma_scale=1.0)
-        model_priors("p(bought, n) ~ 1 + promo + (1 + promo | store)", stores,
-                     family="binomial", common_scale=1.0, sd_scale=1.0)
+        model_priors(
+            "reaction ~ 1 + days + (1 + days | subject)",
+            standardized,
+            common_scale=1.0,
+            sd_scale=1.0,
+            sigma_scale=1.0,
+        )
+        model_priors(
+            "log_quantity ~ 1 + log_price_c + income_c + income_c:log_price_c"
+            " + (1 + log_price_c | region)",
+            sales,
+            eta=2.0,
+            sd_scale=0.1,
+            common_scale=3.0,
+            sigma_scale=1.0,
+        )
+        model_priors(
+            "p(bought, n) ~ 1 + promo + (1 + promo | store)",
+            stores,
+            family="binomial",
+            common_scale=1.0,
+            sd_scale=1.0,
+        )
 
 
 def test_a_categorical_group_with_an_unused_level_builds_without_warnings():

@@ -42,10 +42,12 @@ def test_fewer_than_four_groups_is_refused(panel):
 
 
 def test_as_many_cre_variables_as_groups_is_refused():
-    frame = pd.DataFrame({
-        "g": np.repeat(list("abcd"), 12),
-        **{f"x{i}": np.random.default_rng(i).normal(size=48) for i in range(4)},
-    })
+    frame = pd.DataFrame(
+        {
+            "g": np.repeat(list("abcd"), 12),
+            **{f"x{i}": np.random.default_rng(i).normal(size=48) for i in range(4)},
+        }
+    )
     with pytest.raises(ValueError, match=r"4 CRE variables but only 4 groups in 'g'"):
         add_group_means(frame, "g", [f"x{i}" for i in range(4)])
     add_group_means(frame, "g", ["x0", "x1", "x2"])  # three means, four groups: fine
@@ -64,7 +66,9 @@ def test_a_column_that_never_varies_within_groups_is_refused(panel):
 
 def test_few_observations_warn_and_name_the_groups(panel):
     short = panel[panel["week"] < 5]
-    with pytest.warns(FewObservationsWarning, match=r"6 of 6 groups .* fewer than 10 rows: 'M01' \(5\)"):
+    with pytest.warns(
+        FewObservationsWarning, match=r"6 of 6 groups .* fewer than 10 rows: 'M01' \(5\)"
+    ):
         out = add_group_means(short, "market", ["tv"])
     assert "tv_mean" in out.columns
     with warnings.catch_warnings():
@@ -84,8 +88,11 @@ def test_few_observations_warn_and_name_the_groups(panel):
         (lambda f: f.assign(tv=f["tv"] > 3), ["tv"], r"'tv' must be numeric"),
         (lambda f: f.assign(tv=f["tv"].where(f["week"] > 0)), ["tv"], r"'tv' has missing values"),
         (lambda f: f.assign(tv_mean=1.0), ["tv"], r"'tv_mean' already exists"),
-        (lambda f: f.assign(market=f["market"].where(f["week"] > 0)), ["tv"],
-         r"group column 'market' has missing values"),
+        (
+            lambda f: f.assign(market=f["market"].where(f["week"] > 0)),
+            ["tv"],
+            r"group column 'market' has missing values",
+        ),
     ],
 )
 def test_bad_inputs_are_named(panel, change, columns, message):
@@ -104,7 +111,9 @@ def test_unused_group_level_is_not_a_group(panel):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = add_group_means(extra, "market", ["tv"])
-    pd.testing.assert_series_equal(out["tv_mean"], add_group_means(panel, "market", ["tv"])["tv_mean"])
+    pd.testing.assert_series_equal(
+        out["tv_mean"], add_group_means(panel, "market", ["tv"])["tv_mean"]
+    )
     three = extra[extra["market"].isin(["M01", "M02", "M03"])]
     with pytest.raises(ValueError, match=r"only 3 groups in 'market'"):
         add_group_means(three, "market", ["tv"])

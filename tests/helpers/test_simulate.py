@@ -145,7 +145,7 @@ def test_true_elasticities_follow_the_income_line():
 def test_noise_sd_is_recovered_by_least_squares():
     sim = simulate_elasticities(seed=42)
     residuals = []
-    for region, rows in sim.data.groupby("region", observed=True):
+    for _region, rows in sim.data.groupby("region", observed=True):
         slope, intercept = np.polyfit(rows["log_price"], rows["log_quantity"], 1)
         residuals.append(rows["log_quantity"] - intercept - slope * rows["log_price"])
     assert np.std(np.concatenate(residuals)) == pytest.approx(0.3, abs=0.02)
@@ -153,8 +153,16 @@ def test_noise_sd_is_recovered_by_least_squares():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("n_regions", 0), ("noise_sd", -0.3), ("noise_sd", 0.0), ("price_sd", float("nan")),
-     ("stores_mu", 0), ("min_steps", 0), ("slope_income", float("inf")), ("region_sd", "0.02")],
+    [
+        ("n_regions", 0),
+        ("noise_sd", -0.3),
+        ("noise_sd", 0.0),
+        ("price_sd", float("nan")),
+        ("stores_mu", 0),
+        ("min_steps", 0),
+        ("slope_income", float("inf")),
+        ("region_sd", "0.02"),
+    ],
 )
 def test_bad_elasticity_parameters_are_named(field, value):
     with pytest.raises(ValueError, match=field):
@@ -171,8 +179,13 @@ def test_correlated_stores_follow_their_parameters():
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"n_stores": 1}, "n_stores"), ({"contacts": 0}, "contacts"), ({"corr": 1.0}, "corr"),
-     ({"sd": (0.5, 0.0)}, "sd"), ({"mean": (0.0,)}, "mean")],
+    [
+        ({"n_stores": 1}, "n_stores"),
+        ({"contacts": 0}, "contacts"),
+        ({"corr": 1.0}, "corr"),
+        ({"sd": (0.5, 0.0)}, "sd"),
+        ({"mean": (0.0,)}, "mean"),
+    ],
 )
 def test_bad_correlated_store_parameters_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -206,8 +219,12 @@ def test_panel_kpi_is_the_sum_of_its_parts():
     sim = simulate_panel(PanelParams(n_markets=30, n_weeks=52), seed=5)
     p, d = sim.params, sim.data
     m = sim.truth.set_index("market")
-    explained = (d["market"].map(m["baseline"]).astype(float) + p.trend * d["trend"]
-                 + p.season * d["season"] + p.brand_effect * d["brand"])
+    explained = (
+        d["market"].map(m["baseline"]).astype(float)
+        + p.trend * d["trend"]
+        + p.season * d["season"]
+        + p.brand_effect * d["brand"]
+    )
     for c in CHANNELS:
         explained += d["market"].map(m[f"slope_{c}"]).astype(float) * d[c]
     residual = d["kpi"] - explained
@@ -237,10 +254,19 @@ def test_panel_truth_follows_the_parameters():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("n_markets", 0), ("n_weeks", 1), ("effects", (1.0, 2.0)), ("slope_sds", (0.1, -0.1, 0.1)),
-     ("spend_means", (5.0, 0.0, 4.0)), ("confounding", (0.0, float("nan"), 0.0)),
-     ("spend_within", -0.1), ("noise_sd", 0.0), ("trend", float("inf")), ("brand_ar", 1.0),
-     ("baseline_sd", "1")],
+    [
+        ("n_markets", 0),
+        ("n_weeks", 1),
+        ("effects", (1.0, 2.0)),
+        ("slope_sds", (0.1, -0.1, 0.1)),
+        ("spend_means", (5.0, 0.0, 4.0)),
+        ("confounding", (0.0, float("nan"), 0.0)),
+        ("spend_within", -0.1),
+        ("noise_sd", 0.0),
+        ("trend", float("inf")),
+        ("brand_ar", 1.0),
+        ("baseline_sd", "1"),
+    ],
 )
 def test_bad_panel_parameters_are_named(field, value):
     with pytest.raises(ValueError, match=field):
@@ -254,15 +280,21 @@ def test_reaction_times_shape_crossing_and_truth():
     sim = simulate_reaction_times(n_subjects=40, n_days=10, n_stimuli=8, seed=3)
     data = sim.data
     assert len(data) == 400 and list(data.columns) == ["subject", "stimulus", "days", "reaction"]
-    assert (data.groupby("subject", observed=True)["days"].apply(sorted).map(list)
-            == [list(map(float, range(10)))] * 40).all()
+    assert (
+        data.groupby("subject", observed=True)["days"].apply(sorted).map(list)
+        == [list(map(float, range(10)))] * 40
+    ).all()
     # crossed: subjects meet several stimulus sets, and sets several subjects
     assert data.groupby("subject", observed=True)["stimulus"].nunique().min() > 1
     assert data.groupby("stimulus", observed=True)["subject"].nunique().min() > 1
     # the truth generated the data: residuals around the subjects' lines and stimulus offsets
     merged = data.merge(sim.truth, on="subject").merge(sim.stimulus_truth, on="stimulus")
-    residual = merged["reaction"] - merged["intercept"] - merged["slope"] * merged["days"] \
+    residual = (
+        merged["reaction"]
+        - merged["intercept"]
+        - merged["slope"] * merged["days"]
         - merged["offset"]
+    )
     assert abs(residual.std() - sim.params.sigma) < 0.15 * sim.params.sigma
 
 
@@ -372,8 +404,10 @@ def test_oversized_requests_are_refused_before_allocating(make, request_text):
 
     tracemalloc.start()
     try:
-        with pytest.raises(ValueError, match=f"{request_text}.* GB; the simulators make at most "
-                                             "MAX_ROWS = 10,000,000 rows"):
+        with pytest.raises(
+            ValueError,
+            match=f"{request_text}.* GB; the simulators make at most MAX_ROWS = 10,000,000 rows",
+        ):
             make()
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -384,8 +418,11 @@ def test_oversized_requests_are_refused_before_allocating(make, request_text):
 def test_oversized_reaction_time_requests_are_refused():
     from helpers.simulate import MAX_ROWS
 
-    with pytest.raises(ValueError, match=r"n_subjects=1,000,000,000 x n_days=10 asks for "
-                                         r"10,000,000,000 rows x 4 columns, about 320.0 GB"):
+    with pytest.raises(
+        ValueError,
+        match=r"n_subjects=1,000,000,000 x n_days=10 asks for "
+        r"10,000,000,000 rows x 4 columns, about 320.0 GB",
+    ):
         simulate_reaction_times(n_subjects=10**9)
     simulate_reaction_times(n_subjects=MAX_ROWS // 10**6, n_days=2)  # small requests still run
 

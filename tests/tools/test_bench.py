@@ -25,15 +25,27 @@ from tools.benchmarks import bench, models
 from tools.benchmarks.models import MODEL_TAG, MODELS, chapter_namespace, elasticity_sales
 
 RESULTS = ROOT / "tools" / "benchmarks" / "results"
-REQUIRED = ["season_baseline", "season_interaction", "season_varying", "season_lkj",
-            "elasticity_no_pooling", "elasticity_multilevel", "elasticity_correlated"]
+REQUIRED = [
+    "season_baseline",
+    "season_interaction",
+    "season_varying",
+    "season_lkj",
+    "elasticity_no_pooling",
+    "elasticity_multilevel",
+    "elasticity_correlated",
+]
 #: The "Your own data" model at 5,000 rows (tools/benchmarks/models.py): the 60 s target of
 #: issue 15.
 LARGE = "own_data_crossed"
 BOOK_BACKEND = bench.book_backend()
 #: The benchmarked models that are the chapters' own model objects (tools/benchmarks/models.py).
-FROM_CHAPTERS = ["elasticity_no_pooling", "elasticity_multilevel", "elasticity_correlated",
-                 "media_uncorrected", "media_mundlak"]
+FROM_CHAPTERS = [
+    "elasticity_no_pooling",
+    "elasticity_multilevel",
+    "elasticity_correlated",
+    "media_uncorrected",
+    "media_mundlak",
+]
 
 
 def chapter_code(chapter: str) -> str:
@@ -57,10 +69,10 @@ def test_chapter_models_are_the_chapters_own_objects(name, monkeypatch):
     spec = MODELS[name]()
     chapter = chapter_namespace(spec.chapter)
     fitted = []
-    monkeypatch.setattr(models, "fit_bambi",
-                        lambda model, **kwargs: fitted.append((model, kwargs)))
-    monkeypatch.setattr(pm, "sample", lambda **kwargs: fitted.append((pm.modelcontext(None),
-                                                                      kwargs)))
+    monkeypatch.setattr(models, "fit_bambi", lambda model, **kwargs: fitted.append((model, kwargs)))
+    monkeypatch.setattr(
+        pm, "sample", lambda **kwargs: fitted.append((pm.modelcontext(None), kwargs))
+    )
     spec.fit(sampler="nutpie", draws=7)
     [(model, kwargs)] = fitted
     assert model is chapter[spec.source]
@@ -71,15 +83,22 @@ def test_chapter_models_are_the_chapters_own_objects(name, monkeypatch):
 
 @pytest.mark.parametrize("chapter", ["elasticities", "media_panel"])
 def test_model_definition_cells_define_and_do_not_fit_or_draw(chapter):
-    cells = [cell for cell in jupytext.read(ROOT / "book" / f"{chapter}.md").cells
-             if MODEL_TAG in cell.metadata.get("tags", [])]
+    cells = [
+        cell
+        for cell in jupytext.read(ROOT / "book" / f"{chapter}.md").cells
+        if MODEL_TAG in cell.metadata.get("tags", [])
+    ]
     assert cells
     for cell in cells:
-        called = {node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-                  for node in ast.walk(ast.parse(cell.source))
-                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)}
+        called = {
+            node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+            for node in ast.walk(ast.parse(cell.source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)
+        }
         assert not called & {"fit", "sample", "compute_log_likelihood", "subplots", "show"}, (
-            chapter, cell.source[:60])
+            chapter,
+            cell.source[:60],
+        )
     # myst-nb hides or removes cells by tags starting so; this one only adds a CSS class.
     assert not MODEL_TAG.startswith(("remove", "hide"))
 
@@ -97,18 +116,31 @@ def test_benchmark_and_tests_centre_the_elasticity_data_as_the_chapter_does():
     assert abs(sales["log_price_c"].mean()) < 1e-12
     by_region = sales.groupby("region")["income_c"].first()
     assert len(by_region) == 9 and abs(by_region.mean()) < 1e-12
-    np.testing.assert_allclose(sales["median_income"] - sales["income_c"],
-                               chapter_namespace("elasticities")["mean_income"])
+    np.testing.assert_allclose(
+        sales["median_income"] - sales["income_c"], chapter_namespace("elasticities")["mean_income"]
+    )
 
 
 def fake_runs() -> pd.DataFrame:
     rows = []
     for cache, times in [("cold", [9.0, 5.0, 7.0]), ("warm", [2.0, 1.0, 3.0])]:
         for rep, seconds in enumerate(times):
-            rows.append({"model": "m", "backend": "numpyro", "cache": cache, "rep": rep,
-                         "import_s": 1.0, "time_to_posterior_s": seconds, "sampling_s": 0.5,
-                         "min_ess_bulk": 1000.0 + rep, "min_ess_tail": 900.0,
-                         "ess_bulk_per_s": 2000.0, "divergences": 0, "max_r_hat": 1.0})
+            rows.append(
+                {
+                    "model": "m",
+                    "backend": "numpyro",
+                    "cache": cache,
+                    "rep": rep,
+                    "import_s": 1.0,
+                    "time_to_posterior_s": seconds,
+                    "sampling_s": 0.5,
+                    "min_ess_bulk": 1000.0 + rep,
+                    "min_ess_tail": 900.0,
+                    "ess_bulk_per_s": 2000.0,
+                    "divergences": 0,
+                    "max_r_hat": 1.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -171,6 +203,7 @@ def test_worker_measures_a_fit_in_a_fresh_process(tmp_path):
 
 # The committed record -------------------------------------------------------------------------
 
+
 def load_summary() -> pd.DataFrame:
     return pd.read_csv(RESULTS / "summary.csv").set_index(["model", "backend", "cache"])
 
@@ -221,12 +254,23 @@ def test_large_model_record_passes_the_gate_with_the_book_backend_under_60_s_war
 
 def test_make_keeps_compile_caches_under_build_and_clean_removes_them():
     show = subprocess.run(
-        ["make", "-s", "--no-print-directory", "--eval",
-         "show-caches: ; @echo $$PYTENSOR_FLAGS; echo $$JAX_COMPILATION_CACHE_DIR", "show-caches"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-        env={"PATH": "/usr/bin:/bin"}).stdout.split()
+        [
+            "make",
+            "-s",
+            "--no-print-directory",
+            "--eval",
+            "show-caches: ; @echo $$PYTENSOR_FLAGS; echo $$JAX_COMPILATION_CACHE_DIR",
+            "show-caches",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    ).stdout.split()
     build = str(ROOT / "_build")
     assert show[0].startswith(f"base_compiledir={build}/") and show[1].startswith(f"{build}/")
-    clean = subprocess.run(["make", "-n", "clean"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout
+    clean = subprocess.run(
+        ["make", "-n", "clean"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert "rm -rf _build" in clean

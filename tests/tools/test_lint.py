@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
+
 from tools import lint
 
 CHAPTER = """---
@@ -49,8 +50,12 @@ def test_fix_reformats_code_cells_and_leaves_everything_else(tmp_path):
     formatted = 'x = {"a": 1}', "import numpy as np\n\ny = np.arange(3)"
     assert all(code in text for code in formatted)
     # The prose, the front matter and the cell options are as they were.
-    assert text.replace(formatted[0], "x = {'a':1}").replace(
-        formatted[1], "import numpy as np\ny=np.arange( 3 )") == CHAPTER
+    assert (
+        text.replace(formatted[0], "x = {'a':1}").replace(
+            formatted[1], "import numpy as np\ny=np.arange( 3 )"
+        )
+        == CHAPTER
+    )
     assert not lint.write_back(chapter, notebook)  # nothing left to change
 
 
@@ -58,9 +63,20 @@ def test_check_fails_on_a_finding_in_a_code_cell(tmp_path):
     chapter = tmp_path / "chapter.md"
     chapter.write_text(CHAPTER.replace("import numpy as np", "import os\nimport numpy as np"))
     notebook = lint.to_notebook(chapter, tmp_path)
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--config",
-                             str(ROOT / "pyproject.toml"), str(notebook)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--config",
+            str(ROOT / "pyproject.toml"),
+            str(notebook),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 1 and "F401" in result.stdout  # `os` imported but unused
 
 

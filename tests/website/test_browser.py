@@ -14,9 +14,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+from conftest import ROOT, appendix_files, chapter_files, toc_files
 
 from tools.browser import Chromium, find_chromium
-from conftest import ROOT, appendix_files, chapter_files, toc_files
 
 pytestmark = pytest.mark.slow
 CHAPTERS = chapter_files()
@@ -30,7 +30,8 @@ def site_url(built_site):
             pass
 
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(built_site)))
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(built_site))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -41,8 +42,10 @@ def site_url(built_site):
 def browser():
     executable = find_chromium()
     if executable is None:
-        pytest.fail("no Chromium found: install the Debian package 'chromium' "
-                    "(.ci/run does this when it is missing)")
+        pytest.fail(
+            "no Chromium found: install the Debian package 'chromium' "
+            "(.ci/run does this when it is missing)"
+        )
     chromium = Chromium(executable)
     yield chromium
     chromium.close()
@@ -68,8 +71,10 @@ PAGE_REPORT = """(() => {
 def test_page_loads_shows_its_figures_and_no_errors(browser, site_url, path):
     relative = path.relative_to(ROOT).with_suffix(".html").as_posix()
     browser.goto(f"{site_url}/{relative}")
-    browser.wait_for("document.querySelectorAll('main img').length === 0 || "
-                     "[...document.querySelectorAll('main img')].every(i => i.complete)")
+    browser.wait_for(
+        "document.querySelectorAll('main img').length === 0 || "
+        "[...document.querySelectorAll('main img')].every(i => i.complete)"
+    )
     report = browser.evaluate(PAGE_REPORT)
     browser.screenshot(SCREENSHOTS / f"{path.stem}.png")
     assert report["h1"], f"{relative}: no heading"
@@ -85,8 +90,9 @@ def test_search_finds_shrinkage(browser, site_url):
     count = browser.wait_for("document.querySelectorAll('#search-results li').length", 30)
     browser.screenshot(SCREENSHOTS / "search-shrinkage.png")
     assert count and count >= 2, "search for 'shrinkage' returned no pages"
-    hits = browser.evaluate("[...document.querySelectorAll('#search-results li a')]"
-                            ".map(a => a.getAttribute('href'))")
+    hits = browser.evaluate(
+        "[...document.querySelectorAll('#search-results li a')].map(a => a.getAttribute('href'))"
+    )
     assert any("partial_pooling" in h for h in hits), hits
 
 

@@ -12,11 +12,20 @@ import zipfile
 import jupytext
 import nbformat
 import pytest
-
 from conftest import ROOT, chapter_files
-from site_extension import (BOOK_FILES, NOTEBOOKS, SETUP_MARKER, Context, book_files,
-                          exercise_numbers, for_download, render_markdown, setup_cell_source,
-                          without_solutions)
+
+from site_extension import (
+    BOOK_FILES,
+    NOTEBOOKS,
+    SETUP_MARKER,
+    Context,
+    book_files,
+    exercise_numbers,
+    for_download,
+    render_markdown,
+    setup_cell_source,
+    without_solutions,
+)
 
 CHAPTERS = chapter_files()
 
@@ -28,7 +37,7 @@ def _sha(path) -> str:
 def test_setup_cell_does_nothing_where_helpers_import(tmp_path, monkeypatch):
     """In the book's environment the first cell runs, installs nothing and unpacks nothing."""
     monkeypatch.chdir(tmp_path)
-    exec(setup_cell_source(), {})  # noqa: S102
+    exec(setup_cell_source(), {})
     assert list(tmp_path.iterdir()) == []
 
 
@@ -37,8 +46,13 @@ def test_setup_cell_says_what_to_do_when_the_book_files_are_missing(tmp_path):
     script = tmp_path / "cell.py"
     script.write_text(setup_cell_source())
     python = sys._base_executable  # the Python .venv was made from: no `helpers` installed
-    result = subprocess.run([python, "-I", str(script)], cwd=tmp_path,
-                            capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    result = subprocess.run(
+        [python, "-I", str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"]},
+    )
     assert result.returncode != 0
     assert f"FileNotFoundError: {BOOK_FILES} is missing" in result.stderr
     assert str(tmp_path) in result.stderr and "Colab" in result.stderr
@@ -50,7 +64,9 @@ def test_book_files_hold_the_learners_helpers_and_the_data_not_the_build_code(tm
         for path in [*(ROOT / "helpers").glob("*.py"), *(ROOT / "data").iterdir()]:
             name = path.relative_to(ROOT).as_posix()
             assert archive.read(name) == path.read_bytes(), name
-    assert all(name.startswith(("helpers/", "data/")) or name == "requirements.txt" for name in names)
+    assert all(
+        name.startswith(("helpers/", "data/")) or name == "requirements.txt" for name in names
+    )
     assert _sha(book_files(tmp_path / "again.zip")) == _sha(tmp_path / BOOK_FILES)  # reproducible
 
 
@@ -67,29 +83,48 @@ def test_learners_notebooks_leave_out_every_solution_but_keep_every_exercise():
 
 
 def test_markdown_renders_as_plain_jupyter_markdown():
-    cells = [nbformat.v4.new_markdown_cell(source) for source in (
-        "(sec-odds)=\n# Odds\n\n:::{exercise}\n:label: ex-a\n\nPredict {glue:text}`p:.2f`.\n:::",
-        "```{solution-start} ex-a\n:class: dropdown\n```",
-        "It is {glue:text}`p:.1%`.\n\n```{solution-end}\n```\n\nSee {ref}`ex-a`, "
-        "{doc}`log_odds`, {doc}`performance` and {cite:p}`key1,key2`.\n\n:::{note}\nMind it.\n:::",
-    )]
+    cells = [
+        nbformat.v4.new_markdown_cell(source)
+        for source in (
+            "(sec-odds)=\n# Odds\n\n:::{exercise}\n:label: ex-a\n\nPredict {glue:text}`p:.2f`.\n:::",
+            "```{solution-start} ex-a\n:class: dropdown\n```",
+            "It is {glue:text}`p:.1%`.\n\n```{solution-end}\n```\n\nSee {ref}`ex-a`, "
+            "{doc}`log_odds`, {doc}`performance` and {cite:p}`key1,key2`.\n\n:::{note}\nMind it.\n:::",
+        )
+    ]
     cells[0].metadata["x"] = 1
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={"myst": {}})
-    notebook.cells.insert(1, nbformat.v4.new_code_cell("glue('p', 0.25)", outputs=[
-        nbformat.v4.new_output("display_data", data={"application/papermill.record/text/plain": "0.25"},
-                               metadata={"scrapbook": {"name": "p", "mime_prefix": "application/papermill.record/"}})]))
+    notebook.cells.insert(
+        1,
+        nbformat.v4.new_code_cell(
+            "glue('p', 0.25)",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={"application/papermill.record/text/plain": "0.25"},
+                    metadata={
+                        "scrapbook": {"name": "p", "mime_prefix": "application/papermill.record/"}
+                    },
+                )
+            ],
+        ),
+    )
     learners = copy.deepcopy(notebook)
-    context = Context(titles={"log_odds": "Log-odds", "performance": "Performance"},
-                      offered={"log_odds"},
-                      citations={"key1": ("Gelman and Hill", "2007"), "key2": ("Bürkner", "2017")},
-                      chapter="2")
+    context = Context(
+        titles={"log_odds": "Log-odds", "performance": "Performance"},
+        offered={"log_odds"},
+        citations={"key1": ("Gelman and Hill", "2007"), "key2": ("Bürkner", "2017")},
+        chapter="2",
+    )
     for_download(notebook, context, solutions=True)
     texts = [c.source for c in notebook.cells if c.cell_type == "markdown"]
     assert texts[0] == "# Odds\n\n> **Exercise 2.1**\n>\n> Predict 0.25."
     assert notebook.cells[1].outputs == []  # the hidden glue record is gone
     assert texts[1] == "**Solution to Exercise 2.1**"
-    assert texts[2] == ("It is 25.0%.\n\nSee Exercise 2.1, [Log-odds](log_odds.ipynb), *Performance* "
-                        "and (Gelman and Hill 2007; Bürkner 2017).\n\n> **Note**\n>\n> Mind it.")
+    assert texts[2] == (
+        "It is 25.0%.\n\nSee Exercise 2.1, [Log-odds](log_odds.ipynb), *Performance* "
+        "and (Gelman and Hill 2007; Bürkner 2017).\n\n> **Note**\n>\n> Mind it."
+    )
     for_download(learners, context, solutions=False)
     texts = [c.source for c in learners.cells if c.cell_type == "markdown"]
     assert texts[0] == "# Odds\n\n> **Exercise 2.1**\n>\n> Predict 0.25."
@@ -133,13 +168,26 @@ def test_one_repository_setting_drives_every_button():
     config = __import__("yaml").safe_load((ROOT / "_config.yml").read_text())
     assert "url" in config["repository"], "_config.yml: repository: url: is the one setting"
     assert not any(key in config.get("html", {}) for key in BUTTONS), "buttons set by hand"
-    on = buttons_from_repository({"repository_url": "https://github.com/me/book/",
-                                  "launch_buttons": {"notebook_interface": "classic"}})
+    on = buttons_from_repository(
+        {
+            "repository_url": "https://github.com/me/book/",
+            "launch_buttons": {"notebook_interface": "classic"},
+        }
+    )
     assert all(on[button] for button in BUTTONS)
-    assert on["launch_buttons"] == {"notebook_interface": "jupyterlab",
-                                    "binderhub_url": "https://mybinder.org"}
-    off = buttons_from_repository({"repository_url": "", "launch_buttons": {
-        "binderhub_url": "https://mybinder.org", "colab_url": "https://colab.research.google.com"}})
+    assert on["launch_buttons"] == {
+        "notebook_interface": "jupyterlab",
+        "binderhub_url": "https://mybinder.org",
+    }
+    off = buttons_from_repository(
+        {
+            "repository_url": "",
+            "launch_buttons": {
+                "binderhub_url": "https://mybinder.org",
+                "colab_url": "https://colab.research.google.com",
+            },
+        }
+    )
     assert not any(off[button] for button in BUTTONS) and off["launch_buttons"] == {}
 
 
@@ -154,7 +202,6 @@ def test_unpublished_book_shows_no_repository_buttons(built_site):
 def test_setting_the_repository_url_turns_every_button_on(tmp_path, built_site):
     """A build whose only change is `repository: url:` shows repository, issues and launch links."""
     import yaml
-
     from conftest import make
 
     url = "https://github.com/example-org/bayes-multilevel-book"
@@ -186,30 +233,50 @@ def test_downloaded_chapters_run_top_to_bottom_in_a_clean_jupyter(built_site, tm
     folder.mkdir()
     for name in (*(f"{chapter}.ipynb" for chapter in CLEAN_RUN), BOOK_FILES):
         shutil.copy(built_site / NOTEBOOKS / name, folder / name)
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PYTHON", "PYTENSOR", "JAX", "VIRTUAL_ENV", "MPL"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTHON", "PYTENSOR", "JAX", "VIRTUAL_ENV", "MPL"))
+    }
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
     python = str(venv / "bin" / "python")
     subprocess.run([sys._base_executable, "-m", "venv", str(venv)], check=True, env=env)
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "ipykernel", "nbclient"],
-                   check=True, env=env)
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "ipykernel", "nbclient"], check=True, env=env
+    )
     for chapter in CLEAN_RUN:
-        runner = ("import nbformat; from nbclient import NotebookClient\n"
-                  f"nb = nbformat.read('{chapter}.ipynb', as_version=4)\n"
-                  "NotebookClient(nb, timeout=600, kernel_name='python3', allow_errors=True).execute()\n"
-                  f"nbformat.write(nb, 'executed_{chapter}.ipynb')\n")
-        result = subprocess.run([python, "-I", "-c", runner], cwd=folder, env=env,
-                                capture_output=True, text=True, timeout=1200)
+        runner = (
+            "import nbformat; from nbclient import NotebookClient\n"
+            f"nb = nbformat.read('{chapter}.ipynb', as_version=4)\n"
+            "NotebookClient(nb, timeout=600, kernel_name='python3', allow_errors=True).execute()\n"
+            f"nbformat.write(nb, 'executed_{chapter}.ipynb')\n"
+        )
+        result = subprocess.run(
+            [python, "-I", "-c", runner],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
         assert result.returncode == 0, result.stderr[-4000:]
         executed = nbformat.read(folder / f"executed_{chapter}.ipynb", as_version=4)
         code = [c for c in executed.cells if c.cell_type == "code"]
-        errors = [(i, o.ename, o.evalue) for i, c in enumerate(code)
-                  for o in c.outputs if o.output_type == "error"]
+        errors = [
+            (i, o.ename, o.evalue)
+            for i, c in enumerate(code)
+            for o in c.outputs
+            if o.output_type == "error"
+        ]
         assert not errors, f"{chapter}: {errors}"
         assert all(c.get("execution_count") for c in code), f"{chapter}: a cell did not run"
-    assert (folder / "helpers" / "data.py").is_file() and not (folder / "helpers" / "site.py").exists()
+    assert (folder / "helpers" / "data.py").is_file() and not (
+        folder / "helpers" / "site.py"
+    ).exists()
     myst_nb = subprocess.run([python, "-c", "import myst_nb"], env=env, capture_output=True)
-    assert myst_nb.returncode != 0, "the clean environment has myst-nb: glue is not tested without it"
+    assert myst_nb.returncode != 0, (
+        "the clean environment has myst-nb: glue is not tested without it"
+    )
 
 
 @pytest.mark.slow
@@ -245,16 +312,32 @@ def test_every_runtime_pin_has_a_wheel_colab_can_install():
     from helpers.check import parse_requirements
     from site_extension import RUNTIME
 
-    platforms = [f"manylinux_{COLAB_GLIBC[0]}_{minor}_x86_64" for minor in range(COLAB_GLIBC[1], 4, -1)]
-    platforms += ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64", "linux_x86_64"]
-    accepted = {str(tag) for tag in [*tags.cpython_tags(COLAB_PYTHON, platforms=platforms),
-                                     *tags.compatible_tags(COLAB_PYTHON, platforms=platforms)]}
+    platforms = [
+        f"manylinux_{COLAB_GLIBC[0]}_{minor}_x86_64" for minor in range(COLAB_GLIBC[1], 4, -1)
+    ]
+    platforms += [
+        "manylinux2014_x86_64",
+        "manylinux2010_x86_64",
+        "manylinux1_x86_64",
+        "linux_x86_64",
+    ]
+    accepted = {
+        str(tag)
+        for tag in [
+            *tags.cpython_tags(COLAB_PYTHON, platforms=platforms),
+            *tags.compatible_tags(COLAB_PYTHON, platforms=platforms),
+        ]
+    }
     pins = parse_requirements((ROOT / "requirements.txt").read_text().splitlines())
     for name in RUNTIME:
         distribution = metadata.distribution(name)
         assert distribution.version == pins[name], f"{name}: installed {distribution.version}"
-        wheel = [line.split(": ", 1)[1] for line in distribution.read_text("WHEEL").splitlines()
-                 if line.startswith("Tag: ")]
+        wheel = [
+            line.split(": ", 1)[1]
+            for line in distribution.read_text("WHEEL").splitlines()
+            if line.startswith("Tag: ")
+        ]
         assert set(wheel) & accepted, f"{name}=={pins[name]}: no Colab-compatible wheel ({wheel})"
-        assert not any(tag.endswith("linux_x86_64") and "many" not in tag for tag in wheel), \
+        assert not any(tag.endswith("linux_x86_64") and "many" not in tag for tag in wheel), (
             f"{name} was built here from source: Colab would have to build it too"
+        )

@@ -49,8 +49,16 @@ BACKENDS: dict[str, tuple[str, str]] = {
 #: themselves.
 BOOK_BACKENDS: dict[str, str] = {"numpyro": "numpyro", "pymc": "pymc-cvm", "nutpie": "nutpie"}
 
-METRICS = ["import_s", "time_to_posterior_s", "sampling_s", "min_ess_bulk", "min_ess_tail",
-           "ess_bulk_per_s", "divergences", "max_r_hat"]
+METRICS = [
+    "import_s",
+    "time_to_posterior_s",
+    "sampling_s",
+    "min_ess_bulk",
+    "min_ess_tail",
+    "ess_bulk_per_s",
+    "divergences",
+    "max_r_hat",
+]
 
 
 def book_backend() -> str:
@@ -91,6 +99,7 @@ def worker(model: str, backend: str) -> dict:
     import helpers
     from helpers.diagnostics import count_divergences, summarize
     from tools.benchmarks.models import MODELS
+
     import_s = time.perf_counter() - start
     helpers.configure()  # as every chapter's setup cell; the linker in PYTENSOR_FLAGS still wins
 
@@ -121,7 +130,10 @@ def run_worker(model: str, backend: str, cache_dir: Path, timeout: float = 900) 
     linker = BACKENDS[backend][1]
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "worker", model, backend],
-        env=cache_env(cache_dir, linker), capture_output=True, text=True, timeout=timeout,
+        env=cache_env(cache_dir, linker),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         cwd=ROOT,
     )
     if proc.returncode != 0:
@@ -142,8 +154,11 @@ def machine() -> dict[str, str]:
     """Cores, CPU, Python and the versions that matter, for the results' header."""
     from importlib.metadata import PackageNotFoundError, version
 
-    info = {"cores": str(os.cpu_count()), "cpu": platform.processor() or platform.machine(),
-            "python": platform.python_version()}
+    info = {
+        "cores": str(os.cpu_count()),
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+    }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -174,12 +189,18 @@ def markdown_table(summary, info: dict[str, str], reps: int) -> str:
     """The summary as the markdown table the book's appendix shows."""
     runs = summary.groupby("model", sort=False)["runs"].min()
     fewer = "".join(f" ({model}: {n})" for model, n in runs.items() if n < reps)
-    elsewhere = "".join(f" {key.removeprefix('cpu_')} was measured on another machine ({cpu})."
-                        for key, cpu in info.items() if key.startswith("cpu_"))
+    elsewhere = "".join(
+        f" {key.removeprefix('cpu_')} was measured on another machine ({cpu})."
+        for key, cpu in info.items()
+        if key.startswith("cpu_")
+    )
     lines = [
         f"Machine: {info['cores']} cores ({info['cpu']}), Python {info['python']}; "
-        + ", ".join(f"{k} {v}" for k, v in info.items()
-                    if k not in ("cores", "python") and not k.startswith("cpu"))
+        + ", ".join(
+            f"{k} {v}"
+            for k, v in info.items()
+            if k not in ("cores", "python") and not k.startswith("cpu")
+        )
         + f". {reps} runs per cell{fewer}, each in a fresh process; minimum (median) in seconds."
         + elsewhere,
         "",
@@ -190,7 +211,7 @@ def markdown_table(summary, info: dict[str, str], reps: int) -> str:
     for (model, backend), rows in summary.groupby(["model", "backend"], sort=False):
         by_cache = rows.set_index("cache")
 
-        def cell(cache: str, metric: str, digits: int = 1) -> str:
+        def cell(cache: str, metric: str, digits: int = 1, by_cache=by_cache) -> str:
             if cache not in by_cache.index:
                 return "-"
             row = by_cache.loc[cache]
@@ -206,8 +227,9 @@ def markdown_table(summary, info: dict[str, str], reps: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def drive(models: list[str], backends: list[str], reps: int, out: Path,
-          append: bool = False) -> None:
+def drive(
+    models: list[str], backends: list[str], reps: int, out: Path, append: bool = False
+) -> None:
     """Run every cell ``reps`` times cold and warm; write runs.csv, summary.csv, summary.md.
 
     With ``append``, runs already in ``out/runs.csv`` for other models or backends are kept; if
@@ -230,19 +252,30 @@ def drive(models: list[str], backends: list[str], reps: int, out: Path,
                     cold_dir = warm_dir if rep == 0 else Path(tmp) / f"cold-{backend}-{model}-{rep}"
                     for cache, cache_dir in [("cold", cold_dir), ("warm", warm_dir)]:
                         result = run_worker(model, backend, cache_dir)
-                        rows.append({"model": model, "backend": backend, "cache": cache,
-                                     "rep": rep, **result})
-                        print(f"{model:24s} {backend:13s} {cache} rep {rep}: "
-                              f"{result['time_to_posterior_s']:6.1f} s to posterior, "
-                              f"sampling {result['sampling_s']:5.1f} s, "
-                              f"min bulk ESS {result['min_ess_bulk']:.0f}", flush=True)
+                        rows.append(
+                            {
+                                "model": model,
+                                "backend": backend,
+                                "cache": cache,
+                                "rep": rep,
+                                **result,
+                            }
+                        )
+                        print(
+                            f"{model:24s} {backend:13s} {cache} rep {rep}: "
+                            f"{result['time_to_posterior_s']:6.1f} s to posterior, "
+                            f"sampling {result['sampling_s']:5.1f} s, "
+                            f"min bulk ESS {result['min_ess_bulk']:.0f}",
+                            flush=True,
+                        )
                     if cold_dir != warm_dir:
                         shutil.rmtree(cold_dir, ignore_errors=True)
     runs = pd.DataFrame(rows)
     if append and (out / "runs.csv").exists():
         old = pd.read_csv(out / "runs.csv")
         redone = old.set_index(["model", "backend"]).index.isin(
-            runs.set_index(["model", "backend"]).index)
+            runs.set_index(["model", "backend"]).index
+        )
         runs = pd.concat([old[~redone], runs], ignore_index=True)
         reps = int(runs.groupby(["model", "backend", "cache"]).size().max())
     from tools.benchmarks.models import MODELS
@@ -273,8 +306,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
     parser.add_argument("--reps", type=int, default=3, help="repetitions per cell (default 3)")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--append", action="store_true",
-                        help="keep earlier runs of other models and backends in OUT/runs.csv")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="keep earlier runs of other models and backends in OUT/runs.csv",
+    )
     args = parser.parse_args(argv)
     if args.command == "worker":
         print(json.dumps(worker(args.model, args.backend)))

@@ -27,22 +27,26 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def timed_make(clone: Path, env: dict[str, str]) -> float:
     """Run ``make book`` in ``clone`` and return its wall time in seconds."""
     start = time.perf_counter()
-    subprocess.run(["make", "book"], cwd=clone, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(["make", "book"], cwd=clone, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
 def page_seconds(clone: Path) -> dict[str, float]:
     """Execution time of every executed page, from the clone's execution cache."""
     cache = get_cache(clone / "_build" / ".jupyter_cache")
-    return {Path(record.uri).stem: float(record.data.get("execution_seconds", float("nan")))
-            for record in cache.list_cache_records()}
+    return {
+        Path(record.uri).stem: float(record.data.get("execution_seconds", float("nan")))
+        for record in cache.list_cache_records()
+    }
 
 
 def main(out: Path = RESULTS) -> pd.DataFrame:
     """Build a fresh clone twice and write ``book_build.csv``."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTENSOR_FLAGS", "JAX_COMPILATION_CACHE_DIR", "MAKEFLAGS", "MAKELEVEL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTENSOR_FLAGS", "JAX_COMPILATION_CACHE_DIR", "MAKEFLAGS", "MAKELEVEL")
+    }
     with tempfile.TemporaryDirectory(prefix="book-build-") as tmp:
         clone = Path(tmp) / "book"
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
@@ -51,9 +55,13 @@ def main(out: Path = RESULTS) -> pd.DataFrame:
         cold = timed_make(clone, env)
         rebuild = timed_make(clone, env)
         pages = page_seconds(clone)
-    rows = [{"what": "cold build", "seconds": cold},
-            {"what": "rebuild, nothing changed", "seconds": rebuild}]
-    rows += [{"what": f"page {name}", "seconds": seconds} for name, seconds in sorted(pages.items())]
+    rows = [
+        {"what": "cold build", "seconds": cold},
+        {"what": "rebuild, nothing changed", "seconds": rebuild},
+    ]
+    rows += [
+        {"what": f"page {name}", "seconds": seconds} for name, seconds in sorted(pages.items())
+    ]
     table = pd.DataFrame(rows)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "book_build.csv", index=False, float_format="%.1f")

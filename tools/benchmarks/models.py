@@ -73,16 +73,23 @@ def chapter_namespace(chapter: str) -> dict[str, Any]:
     """
     import jupytext  # here, not at the top: the benchmark's worker times its imports
 
-    cells = [cell for cell in jupytext.read(BOOK / f"{chapter}.md").cells
-             if cell.cell_type == "code"]
-    tagged = [number for number, cell in enumerate(cells, start=1)
-              if MODEL_TAG in cell.metadata.get("tags", [])]
+    cells = [
+        cell for cell in jupytext.read(BOOK / f"{chapter}.md").cells if cell.cell_type == "code"
+    ]
+    tagged = [
+        number
+        for number, cell in enumerate(cells, start=1)
+        if MODEL_TAG in cell.metadata.get("tags", [])
+    ]
     if not tagged:
-        raise ValueError(f"chapter {chapter!r}: book/{chapter}.md has no code cell tagged "
-                         f"{MODEL_TAG!r}")
+        raise ValueError(
+            f"chapter {chapter!r}: book/{chapter}.md has no code cell tagged {MODEL_TAG!r}"
+        )
     setup = ast.parse(cells[0].source)
-    imports = ast.Module([node for node in setup.body
-                          if isinstance(node, ast.Import | ast.ImportFrom)], type_ignores=[])
+    imports = ast.Module(
+        [node for node in setup.body if isinstance(node, ast.Import | ast.ImportFrom)],
+        type_ignores=[],
+    )
     namespace: dict[str, Any] = {"__name__": f"book_{chapter}"}
     exec(compile(imports, f"<book/{chapter}.md, imports of code cell 1>", "exec"), namespace)
     with contextlib.redirect_stdout(io.StringIO()):
@@ -122,8 +129,9 @@ class Spec:
     source: str | None = None
 
 
-def _bambi(chapter: str, formula: str, data, settings: dict, var_names=None,
-           **model_kwargs) -> Spec:
+def _bambi(
+    chapter: str, formula: str, data, settings: dict, var_names=None, **model_kwargs
+) -> Spec:
     def fit(sampler: str = SAMPLER, **overrides):
         model = bmb.Model(formula, data, **model_kwargs)
         return fit_bambi(model, **{**settings, **overrides, "nuts_sampler": sampler})
@@ -131,15 +139,23 @@ def _bambi(chapter: str, formula: str, data, settings: dict, var_names=None,
     return Spec(chapter, formula, fit, var_names)
 
 
-def _pymc(chapter: str, formula: str, build: Callable[[], pm.Model], settings: dict,
-          var_names: list[str], per_sampler: dict[str, dict] | None = None,
-          source: str | None = None) -> Spec:
+def _pymc(
+    chapter: str,
+    formula: str,
+    build: Callable[[], pm.Model],
+    settings: dict,
+    var_names: list[str],
+    per_sampler: dict[str, dict] | None = None,
+    source: str | None = None,
+) -> Spec:
     """``per_sampler``: settings for one backend only, on top of ``settings``."""
+
     def fit(sampler: str = SAMPLER, **overrides):
         extra = (per_sampler or {}).get(sampler, {})
         with build():
-            return pm.sample(**sample_kwargs(**{**settings, **extra, **overrides,
-                                                "nuts_sampler": sampler}))
+            return pm.sample(
+                **sample_kwargs(**{**settings, **extra, **overrides, "nuts_sampler": sampler})
+            )
 
     return Spec(chapter, formula, fit, var_names, source)
 
@@ -168,48 +184,80 @@ def _group(sd_prior: bmb.Prior) -> bmb.Prior:
 
 def season_baseline() -> Spec:
     """Logistic regression on the six season-pass cells (chapter logistic_regression)."""
-    return _bambi("logistic_regression", "p(bought, n) ~ 1 + promo", _season_counts(), {},
-                  family="binomial", priors={"Intercept": _normal(1), "promo": _normal(1)})
+    return _bambi(
+        "logistic_regression",
+        "p(bought, n) ~ 1 + promo",
+        _season_counts(),
+        {},
+        family="binomial",
+        priors={"Intercept": _normal(1), "promo": _normal(1)},
+    )
 
 
 def season_bernoulli() -> Spec:
     """The same model on the 3,156 contacts, one row each (chapter logistic_regression)."""
-    return _bambi("logistic_regression", "bought_pass ~ 1 + promo", load_season_pass(), {},
-                  family="bernoulli", priors={"Intercept": _normal(1), "promo": _normal(1)})
+    return _bambi(
+        "logistic_regression",
+        "bought_pass ~ 1 + promo",
+        load_season_pass(),
+        {},
+        family="bernoulli",
+        priors={"Intercept": _normal(1), "promo": _normal(1)},
+    )
 
 
 def season_interaction() -> Spec:
     """Bundle x channel interaction (chapter interactions)."""
     priors = {name: _normal(1) for name in ("Intercept", "promo", "channel", "promo:channel")}
-    return _bambi("interactions", "p(bought, n) ~ promo * channel", _season_counts(), {},
-                  family="binomial", priors=priors)
+    return _bambi(
+        "interactions",
+        "p(bought, n) ~ promo * channel",
+        _season_counts(),
+        {},
+        family="binomial",
+        priors=priors,
+    )
 
 
 def season_varying() -> Spec:
     """Independent varying intercepts and bundle slopes by channel (chapter varying_slopes)."""
     half_normal = bmb.Prior("HalfNormal", sigma=1)
-    return _bambi("varying_slopes", "p(bought, n) ~ 0 + (1 + promo | channel)", _season_counts(),
-                  {"target_accept": 0.95}, family="binomial",
-                  priors={"1|channel": _group(half_normal), "promo|channel": _group(half_normal)})
+    return _bambi(
+        "varying_slopes",
+        "p(bought, n) ~ 0 + (1 + promo | channel)",
+        _season_counts(),
+        {"target_accept": 0.95},
+        family="binomial",
+        priors={"1|channel": _group(half_normal), "promo|channel": _group(half_normal)},
+    )
 
 
 def season_lkj() -> Spec:
     """Correlated varying effects with an LKJ(1) prior, in PyMC (chapter correlated_effects)."""
     formula = "p(bought, n) ~ 0 + (1 + promo | channel)"
     counts = _season_counts()
-    return _pymc("correlated_effects", formula,
-                 lambda: correlated_effects_model(formula, counts, family="binomial",
-                                                  eta=1.0, sd_scale=1.0),
-                 {"target_accept": 0.95}, ["sd_channel", "cor_channel", "r_channel"])
+    return _pymc(
+        "correlated_effects",
+        formula,
+        lambda: correlated_effects_model(formula, counts, family="binomial", eta=1.0, sd_scale=1.0),
+        {"target_accept": 0.95},
+        ["sd_channel", "cor_channel", "r_channel"],
+    )
 
 
 def partial_pooling() -> Spec:
     """Varying intercepts for 40 simulated stores (chapter partial_pooling)."""
-    data = simulate_grouped_binomial(n_groups=40, min_size=5, max_size=500, mu=-0.5, sigma=0.5,
-                                     seed=1).data
-    return _bambi("partial_pooling", "p(bought, n) ~ 1 + (1 | store)", data, {}, family="binomial",
-                  priors={"Intercept": _normal(1.5),
-                          "1|store": _group(bmb.Prior("HalfNormal", sigma=1))})
+    data = simulate_grouped_binomial(
+        n_groups=40, min_size=5, max_size=500, mu=-0.5, sigma=0.5, seed=1
+    ).data
+    return _bambi(
+        "partial_pooling",
+        "p(bought, n) ~ 1 + (1 | store)",
+        data,
+        {},
+        family="binomial",
+        priors={"Intercept": _normal(1.5), "1|store": _group(bmb.Prior("HalfNormal", sigma=1))},
+    )
 
 
 def elasticity_no_pooling() -> Spec:
@@ -220,29 +268,37 @@ def elasticity_no_pooling() -> Spec:
 def elasticity_multilevel() -> Spec:
     """Varying intercepts and elasticities by region, income as a predictor (chapter
     elasticities)."""
-    return _chapter_bambi("elasticities", "multilevel",
-                          {"target_accept": 0.95, "init": "adapt_diag"})
+    return _chapter_bambi(
+        "elasticities", "multilevel", {"target_accept": 0.95, "init": "adapt_diag"}
+    )
 
 
 def elasticity_correlated() -> Spec:
     """The multilevel model with correlated region effects (LKJ(2)), in PyMC (chapter
     elasticities)."""
     namespace = chapter_namespace("elasticities")
-    return _pymc("elasticities", namespace["multilevel_formula"], lambda: namespace["correlated"],
-                 {"target_accept": 0.95, "init": "adapt_diag", "draws": 2000},
-                 ["b", "sd_region", "cor_region", "r_region", "sigma"], source="correlated")
+    return _pymc(
+        "elasticities",
+        namespace["multilevel_formula"],
+        lambda: namespace["correlated"],
+        {"target_accept": 0.95, "init": "adapt_diag", "draws": 2000},
+        ["b", "sd_region", "cor_region", "r_region", "sigma"],
+        source="correlated",
+    )
 
 
 def media_uncorrected() -> Spec:
     """Random media slopes by market, no Mundlak terms (chapter media_panel)."""
-    return _chapter_bambi("media_panel", "uncorrected",
-                          {"draws": 2000, "target_accept": 0.95, "init": "adapt_diag"})
+    return _chapter_bambi(
+        "media_panel", "uncorrected", {"draws": 2000, "target_accept": 0.95, "init": "adapt_diag"}
+    )
 
 
 def media_mundlak() -> Spec:
     """The same with the market means of spend added (Mundlak correction; chapter media_panel)."""
-    return _chapter_bambi("media_panel", "cre",
-                          {"draws": 2000, "target_accept": 0.95, "init": "adapt_diag"})
+    return _chapter_bambi(
+        "media_panel", "cre", {"draws": 2000, "target_accept": 0.95, "init": "adapt_diag"}
+    )
 
 
 def own_data_crossed() -> Spec:
@@ -256,10 +312,14 @@ def own_data_crossed() -> Spec:
     """
     formula = "reaction ~ 1 + days + (1 + days | subject) + (1 | stimulus)"
     data = simulate_reaction_times(n_subjects=500, n_days=10, n_stimuli=30, seed=3).data
-    return _pymc("own_data", formula, lambda: correlated_effects_model(formula, data),
-                 {"target_accept": 0.95},
-                 ["b", "sd_subject", "cor_subject", "sd_stimulus", "sigma"],
-                 per_sampler={"nutpie": {"cores": 2, "draws": 1500}})
+    return _pymc(
+        "own_data",
+        formula,
+        lambda: correlated_effects_model(formula, data),
+        {"target_accept": 0.95},
+        ["b", "sd_subject", "cor_subject", "sd_stimulus", "sigma"],
+        per_sampler={"nutpie": {"cores": 2, "draws": 1500}},
+    )
 
 
 #: Every benchmarked model, in the book's order.
