@@ -14,6 +14,7 @@ Example
 
 from __future__ import annotations
 
+import re
 import textwrap
 import warnings
 from collections import Counter
@@ -107,6 +108,32 @@ def summarize(idata, var_names: str | Sequence[str] | None = None) -> pd.DataFra
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         return pd.concat([az.summary(idata, var_names=[name], round_to="none") for name in names])
+
+
+#: Column names that hold an ESS ("ess_bulk", "min bulk ESS"): shown as whole numbers.
+_ESS = re.compile(r"(^|[^a-z])ess([^a-z]|$)", re.IGNORECASE)
+
+
+def rounded(table: pd.DataFrame | pd.Series, decimals: int = 3) -> pd.DataFrame | pd.Series:
+    """A table as the book shows it: numbers to ``decimals``, ESS columns as whole numbers.
+
+    The unrounded table stays for computing; this is for display only (pandas shows numbers as
+    they are rounded, nothing global is set).
+
+    Example
+    -------
+    >>> table = pd.DataFrame({"mean": [0.123456], "ess_bulk": [1115.1229], "r_hat": [1.00225]})
+    >>> rounded(table)
+        mean  ess_bulk  r_hat
+    0  0.123      1115  1.002
+    """
+    if decimals < 0:
+        raise ValueError(f"decimals must be >= 0, got {decimals}")
+    shown = table.round(decimals)
+    if isinstance(shown, pd.DataFrame):
+        ess = [c for c in shown.columns if _ESS.search(str(c)) and shown[c].notna().all()]
+        shown = shown.assign(**{c: table[c].round().astype(int) for c in ess})
+    return shown
 
 
 def check_convergence(

@@ -216,7 +216,9 @@ def test_partial_pooling_beats_no_pooling_against_the_truth():
     assert error["partial"][small].mean() < error["none"][small].mean()
 
 
-def test_multilevel_channel_effects_agree_with_published_brms(counts):
+@pytest.fixture(scope="module")
+def varying_channels(counts):
+    """The varying-slopes chapter's `0 + (1 + promo | channel)`, fitted once for two tests."""
     half_normal = bmb.Prior("HalfNormal", sigma=1)
     model = bmb.Model(
         "p(bought, n) ~ 0 + (1 + promo | channel)",
@@ -227,7 +229,11 @@ def test_multilevel_channel_effects_agree_with_published_brms(counts):
             "promo|channel": bmb.Prior("Normal", mu=0, sigma=half_normal),
         },
     )
-    idata = fit(model, target_accept=0.95)
+    return fit(model, target_accept=0.95)
+
+
+def test_multilevel_channel_effects_agree_with_published_brms(varying_channels):
+    idata = varying_channels
     check_convergence(idata)
     intercepts = group_effects(idata["posterior"], "1", "channel")
     slopes = group_effects(idata["posterior"], "promo", "channel", level="Bundle")
@@ -243,21 +249,11 @@ def test_multilevel_channel_effects_agree_with_published_brms(counts):
     assert 0 < email.mean().item() < no_pooling
 
 
-def test_bambi_independent_effects_match_brms_double_bar(counts):
+def test_bambi_independent_effects_match_brms_double_bar(varying_channels):
     """Like with like: Bambi's `0 + (1 + promo | channel)` is brms's `0 + (1 + promo || channel)`
     (no correlation). Channel values and group sds agree with the published `||` fit within Monte
     Carlo error: ours (MCSE) and brms's (taken as at most sd / sqrt(2,000)), plus its rounding."""
-    half_normal = bmb.Prior("HalfNormal", sigma=1)
-    model = bmb.Model(
-        "p(bought, n) ~ 0 + (1 + promo | channel)",
-        counts,
-        family="binomial",
-        priors={
-            "1|channel": bmb.Prior("Normal", mu=0, sigma=half_normal),
-            "promo|channel": bmb.Prior("Normal", mu=0, sigma=half_normal),
-        },
-    )
-    summary = check_convergence(fit(model, target_accept=0.95))
+    summary = check_convergence(varying_channels)
     published = {f"1|channel[{c}]": v for c, v in BRMS_UNCORRELATED_INTERCEPT.items()}
     published |= {f"promo|channel[Bundle, {c}]": v for c, v in BRMS_UNCORRELATED_SLOPE.items()}
     published |= {

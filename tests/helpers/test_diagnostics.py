@@ -16,6 +16,7 @@ from helpers.diagnostics import (
     count_divergences,
     per_row_log_likelihood,
     report_warnings,
+    rounded,
 )
 
 rng = np.random.default_rng(1)
@@ -263,3 +264,20 @@ def test_report_refuses_a_width_too_small_to_wrap():
     with pytest.raises(ValueError, match="width must be at least 20 columns, got 5"):
         with report_warnings(width=5):
             pass
+
+
+def test_rounded_shows_three_decimals_and_whole_ess():
+    table = pd.DataFrame(
+        {"mean": [0.123456, -2.5], "ess_bulk": [1115.7, 400.2], "ess_tail": [np.nan, 500.0]},
+        index=["a", "b"],
+    )
+    shown = rounded(table)
+    assert shown["mean"].tolist() == [0.123, -2.5]
+    assert shown["ess_bulk"].tolist() == [1116, 400] and shown["ess_bulk"].dtype.kind == "i"
+    assert np.isnan(shown.loc["a", "ess_tail"])  # a missing ESS stays missing
+    assert table.loc["a", "mean"] == 0.123456  # the input is not changed
+    assert rounded(table["mean"], 1).tolist() == [0.1, -2.5]
+    named = pd.DataFrame({"min bulk ESS": [92.6], "less": [0.12345]})
+    assert rounded(named).iloc[0].tolist() == [93, 0.123]
+    with pytest.raises(ValueError, match="decimals"):
+        rounded(table, -1)
