@@ -105,7 +105,11 @@ learners: $(STAMP)  ## Build the learners' edition (no solutions) into _build/le
 
 learners-unlocked: cache-check
 	@mkdir -p $(BUILD_TMP)
-	@$(BIN)/python -c "import yaml; c = yaml.safe_load(open('$(CONFIG)')); \
+	@# Jupyter Book reads local_extensions paths relative to the config file: the copy in _build
+	@# names them absolutely.
+	@$(BIN)/python -c "import pathlib, yaml; c = yaml.safe_load(open('$(CONFIG)')); \
+	  here = pathlib.Path('$(CONFIG)').resolve().parent; ext = c['sphinx'].get('local_extensions') or {}; \
+	  c['sphinx']['local_extensions'] = {k: str((here / v).resolve()) for k, v in ext.items()}; \
 	  c['sphinx']['config']['learners_edition'] = True; c['title'] += \" (learners' edition)\"; \
 	  yaml.safe_dump(c, open('$(LEARNERS_CONFIG)', 'w'), sort_keys=False)"
 	$(BUILD_ENV) $(BIN)/jupyter-book build . --config $(LEARNERS_CONFIG) --path-output $(BUILD_ROOT)/_build/learners $(JB_FLAGS)

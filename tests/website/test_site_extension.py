@@ -207,6 +207,8 @@ def test_setting_the_repository_url_turns_every_button_on(tmp_path, built_site):
     url = "https://github.com/example-org/bayes-multilevel-book"
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["repository"]["url"] = url
+    # local_extensions paths are read relative to the config file: name the folder absolutely.
+    config["sphinx"]["local_extensions"] = {"site_extension": str(ROOT / "website")}
     config_path = tmp_path / "config.yml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     result = make("html", f"CONFIG={config_path}", f"BUILD_ROOT={tmp_path}")
