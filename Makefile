@@ -26,7 +26,7 @@ PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
 	  && { echo $$p; break; }; done)
 
 # FORCE: a prerequisite that is always out of date
-.PHONY: FORCE help install book html html-unlocked cache-check learners learners-unlocked test lint format browser check lab bench clean
+.PHONY: FORCE help install book html html-unlocked cache-check learners learners-unlocked test lint format browser spark check lab bench bench-scale clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -115,7 +115,7 @@ learners-unlocked: cache-check
 	$(BUILD_ENV) $(BIN)/jupyter-book build . --config $(LEARNERS_CONFIG) --path-output $(BUILD_ROOT)/_build/learners $(JB_FLAGS)
 	@echo "The learners' edition is in $(BUILD_ROOT)/_build/learners/_build/html/index.html"
 
-test: $(STAMP) browser lint  ## Lint, then run the whole test suite (chapter execution, strict build, browser)
+test: $(STAMP) browser spark lint  ## Lint, then run the whole test suite (chapter execution, strict build, browser, Spark)
 	$(BIN)/python -m pytest
 
 # ruff (settings in pyproject.toml) on helpers/, tests/, tools/, website/ and the chapters' code
@@ -135,6 +135,23 @@ browser:
 	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	  else echo "The browser tests need Chromium: install it (e.g. 'apt-get install chromium')." >&2; fi; }
+
+# Apache Spark, for the Spark section of the big-data chapter: PySpark (requirements-spark.txt)
+# into .venv, and Java 17 (Debian's openjdk-17-jre-headless) when no `java` is found and apt is
+# there. `make test` runs it; `make book` does not need it (the page then says Spark is absent).
+SPARK_STAMP := $(VENV)/.spark-installed
+
+spark: $(SPARK_STAMP)  ## Opt in to the big-data chapter's Spark section: PySpark, and Java if missing
+
+$(SPARK_STAMP): requirements-spark.txt $(STAMP)
+	@command -v java >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Java for Spark (apt-get install openjdk-17-jre-headless)"; \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "Spark needs Java 17 or newer: install it (e.g. 'apt-get install openjdk-17-jre-headless')." >&2; fi; }
+	$(BIN)/python -m pip install --quiet -r requirements-spark.txt
+	@touch $@
 
 check: $(STAMP)  ## Setup check for learners: versions, data, a tiny model; PASS or FAIL with the fix
 	@$(BIN)/python -m helpers.check

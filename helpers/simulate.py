@@ -7,6 +7,8 @@ Every simulator returns a ``<Thing>Sim`` with the same three attributes:
 - ``params``: the population parameters, a frozen dataclass (``sim.params.sigma``).
 
 :class:`ReactionTimesSim`, whose subjects and stimuli are crossed, also has ``stimulus_truth``.
+:func:`simulate_contacts` makes one row per contact and can stream any number of them to a
+folder of Parquet files instead of memory; its ``data`` is then that folder's path.
 
 Every simulator checks its parameters before it simulates and raises ``ValueError`` naming the
 bad one: a value of the wrong kind or outside its range, or a request for more than
@@ -29,9 +31,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from scipy import special
 
 #: Most rows a simulator makes (each float column of 10 million rows takes 80 MB); larger
@@ -962,3 +967,167 @@ def simulate_reaction_times(
         sigma=sigma * y_scale,
     )
     return ReactionTimesSim(data, truth, stimulus_truth, params)
+
+
+@dataclass(frozen=True)
+class ContactsParams:
+    """Population of :func:`simulate_contacts`.
+
+    A store's (intercept, bundle slope) on the log-odds scale is bivariate normal with means
+    ``mean``, sds ``sd`` and correlation ``corr``; ``channel`` adds a fixed log-odds shift per
+    channel (Mail, Park, Email; Mail is the reference, so its shift is 0), and ``channel_share``
+    and ``bundle_share`` are how often each channel and the bundle are used. Store sizes vary:
+    a store's share of the contacts is log-normal with sd ``size_sd``.
+
+    Example
+    -------
+    >>> ContactsParams().channel
+    (0.0, 1.0, -0.8)
+    """
+
+    mean: tuple[float, float] = (-1.0, 0.4)
+    sd: tuple[float, float] = (0.5, 0.3)
+    corr: float = -0.5
+    channel: tuple[float, float, float] = (0.0, 1.0, -0.8)
+    channel_share: tuple[float, float, float] = (0.4, 0.3, 0.3)
+    bundle_share: float = 0.5
+    size_sd: float = 0.5
+
+
+@dataclass(frozen=True)
+class ContactsSim:
+    """Simulated season-pass contacts of a national operator: one row per contact.
+
+    Attributes
+    ----------
+    data
+        One row per contact: ``store`` (int32, 1 ... n_stores), ``channel`` (ordered: Mail,
+        Park, Email), ``promo`` (ordered: NoBundle, Bundle) and ``bought`` (0 or 1, int8). A
+        DataFrame, or, when :func:`simulate_contacts` was given a ``folder``, the ``Path`` of the
+        folder of Parquet files holding the same rows.
+    truth
+        One row per store: ``store``, its number of contacts ``n``, its true ``intercept``
+        (log-odds of buying by mail without the bundle) and ``slope`` (the bundle's log odds
+        ratio).
+    params
+        The :class:`ContactsParams`.
+    """
+
+    data: pd.DataFrame | Path
+    truth: pd.DataFrame
+    params: ContactsParams
+
+
+#: Rows simulated (and written, with a ``folder``) at a time by :func:`simulate_contacts`.
+CHUNK_ROWS: int = 1_000_000
+#: Levels of the contacts' ``channel`` and ``promo`` columns, in their (ordered) order.
+CONTACT_CHANNELS: tuple[str, ...] = ("Mail", "Park", "Email")
+CONTACT_PROMOS: tuple[str, ...] = ("NoBundle", "Bundle")
+
+
+def simulate_contacts(
+    n_rows: int = 1_000_000,
+    n_stores: int = 1_000,
+    params: ContactsParams | None = None,
+    seed: int = 11,
+    folder: str | Path | None = None,
+) -> ContactsSim:
+    """Simulate ``n_rows`` contacts in ``n_stores`` stores, one row (a Bernoulli trial) each.
+
+    The rows are made :data:`CHUNK_ROWS` at a time, each chunk from its own seeded generator,
+    so the same arguments give the same rows whether they are kept in memory (``folder`` None;
+    at most :data:`MAX_ROWS` rows) or written to ``folder`` as Parquet files
+    ``part-00000.parquet``, ``part-00001.parquet``, ... (any number of rows: memory stays at one
+    chunk). Existing ``part-*.parquet`` files in ``folder`` are replaced.
+
+    Raises
+    ------
+    ValueError
+        Naming the bad parameter: ``n_rows`` or ``n_stores`` not a whole number >= 1 (or,
+        without a ``folder``, more than :data:`MAX_ROWS` rows), an sd <= 0, ``corr`` outside
+        (-1, 1), shares that are not positive or do not sum to 1, ``bundle_share`` outside
+        (0, 1), or a ``size_sd`` < 0.
+
+    Example
+    -------
+    >>> sim = simulate_contacts(n_rows=1_000, n_stores=20, seed=3)
+    >>> sim.data.shape, list(sim.data.columns)
+    ((1000, 4), ['store', 'channel', 'promo', 'bought'])
+    >>> int(sim.truth["n"].sum()), list(sim.truth.columns)
+    (1000, ['store', 'n', 'intercept', 'slope'])
+    """
+    params = params or ContactsParams()
+    _check_fields(
+        {"n_rows": n_rows, "n_stores": n_stores},
+        {"n_rows": "[1,inf) whole", "n_stores": "[1,inf) whole"},
+    )
+    fields = {name: getattr(params, name) for name in ("mean", "sd", "corr", "size_sd")}
+    _check_fields(
+        fields,
+        {"mean": "(-50,50) each", "sd": "(0,10) each", "corr": "(-1,1)", "size_sd": "[0,10]"},
+        parts=("intercept", "slope"),
+    )
+    _check_fields(
+        {"channel": params.channel, "channel_share": params.channel_share},
+        {"channel": "(-50,50) each", "channel_share": "(0,1] each"},
+        parts=CONTACT_CHANNELS,
+    )
+    _check_fields({"bundle_share": params.bundle_share}, {"bundle_share": "(0,1)"})
+    if not math.isclose(sum(params.channel_share), 1.0, abs_tol=1e-9):
+        raise ValueError(
+            f"channel_share must sum to 1 (one share per channel {CONTACT_CHANNELS}), "
+            f"got {params.channel_share!r}"
+        )
+    if folder is None:
+        _check_rows(f"n_rows={n_rows:,}", n_rows, 4, "pass folder= to write them to Parquet")
+    rng = np.random.default_rng(seed)
+    (sd_a, sd_b), corr = params.sd, params.corr
+    cov = np.array([[sd_a**2, corr * sd_a * sd_b], [corr * sd_a * sd_b, sd_b**2]])
+    effects = rng.multivariate_normal(np.asarray(params.mean, dtype=float), cov, size=n_stores)
+    size = rng.lognormal(0.0, params.size_sd, size=n_stores)
+    store_p = size / size.sum()
+    shift = np.asarray(params.channel, dtype=float)
+
+    if folder is not None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("part-*.parquet"):
+            old.unlink()
+    counts = np.zeros(n_stores, dtype="int64")
+    chunks = []
+    for index, start in enumerate(range(0, n_rows, CHUNK_ROWS)):
+        rows = min(CHUNK_ROWS, n_rows - start)
+        chunk_rng = np.random.default_rng([seed, index])
+        store = chunk_rng.choice(n_stores, size=rows, p=store_p)
+        channel = chunk_rng.choice(len(CONTACT_CHANNELS), size=rows, p=params.channel_share)
+        bundle = (chunk_rng.random(rows) < params.bundle_share).astype("int8")
+        log_odds = effects[store, 0] + bundle * effects[store, 1] + shift[channel]
+        bought = (chunk_rng.random(rows) < special.expit(log_odds)).astype("int8")
+        counts += np.bincount(store, minlength=n_stores)
+        chunk = pd.DataFrame(
+            {
+                "store": (store + 1).astype("int32"),
+                "channel": pd.Categorical.from_codes(
+                    channel, categories=list(CONTACT_CHANNELS), ordered=True
+                ),
+                "promo": pd.Categorical.from_codes(
+                    bundle, categories=list(CONTACT_PROMOS), ordered=True
+                ),
+                "bought": bought,
+            }
+        )
+        if folder is None:
+            chunks.append(chunk)
+        else:
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            pq.write_table(table, folder / f"part-{index:05d}.parquet")
+    data = folder if folder is not None else pd.concat(chunks, ignore_index=True)
+    truth = pd.DataFrame(
+        {
+            "store": np.arange(1, n_stores + 1, dtype="int32"),
+            "n": counts,
+            "intercept": effects[:, 0],
+            "slope": effects[:, 1],
+        }
+    )
+    return ContactsSim(data, truth, params)

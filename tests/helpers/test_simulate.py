@@ -16,8 +16,12 @@ from scipy import special
 from helpers.plotting import plot_shrinkage
 from helpers.simulate import (
     CHANNELS,
+    CONTACT_CHANNELS,
+    CONTACT_PROMOS,
+    ContactsParams,
     ElasticityParams,
     PanelParams,
+    simulate_contacts,
     simulate_correlated_stores,
     simulate_elasticities,
     simulate_grouped_binomial,
@@ -446,6 +450,7 @@ def test_elasticity_draws_beyond_max_rows_are_refused():
         lambda: simulate_elasticities(ElasticityParams(n_regions=2), seed=1),
         lambda: simulate_panel(PanelParams(n_markets=2, n_weeks=3), seed=1),
         lambda: simulate_reaction_times(n_subjects=2, n_days=2, n_stimuli=2, seed=1),
+        lambda: simulate_contacts(n_rows=100, n_stores=3, seed=1),
     ],
 )
 def test_every_result_is_a_sim_with_data_truth_and_params(make):
@@ -467,3 +472,90 @@ def test_params_hold_the_population_values():
     assert reactions.params.slope == pytest.approx(10.0 * 10 / 2)
     assert list(reactions.stimulus_truth.columns) == ["stimulus", "offset"]
     assert list(reactions.truth.columns) == ["subject", "intercept", "slope"]
+
+
+# --- contacts: one row per contact, in memory or streamed to Parquet ------------------------------
+
+
+def test_contacts_in_memory_and_on_disk_are_the_same_rows(tmp_path, monkeypatch):
+    """The rows do not depend on where they go, nor on the chunk size's split into files."""
+    import helpers.simulate as simulate
+
+    monkeypatch.setattr(simulate, "CHUNK_ROWS", 700)
+    memory = simulate_contacts(n_rows=2_000, n_stores=15, seed=4)
+    disk = simulate_contacts(n_rows=2_000, n_stores=15, seed=4, folder=tmp_path / "c")
+    assert disk.data == tmp_path / "c"
+    files = sorted(disk.data.glob("part-*.parquet"))
+    assert [f.name for f in files] == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+        "part-00002.parquet",
+    ]
+    read = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    pd.testing.assert_frame_equal(read, memory.data)
+    pd.testing.assert_frame_equal(disk.truth, memory.truth)
+    # Writing again replaces the files (no stale part left from a larger run).
+    simulate_contacts(n_rows=500, n_stores=15, seed=4, folder=tmp_path / "c")
+    assert len(list((tmp_path / "c").glob("part-*.parquet"))) == 1
+
+
+def test_contacts_columns_levels_and_counts():
+    sim = simulate_contacts(n_rows=5_000, n_stores=40, seed=2)
+    data = sim.data
+    assert list(data.columns) == ["store", "channel", "promo", "bought"]
+    assert list(data["channel"].cat.categories) == list(CONTACT_CHANNELS)
+    assert list(data["promo"].cat.categories) == list(CONTACT_PROMOS)
+    assert data["channel"].cat.ordered and data["promo"].cat.ordered
+    assert set(data["bought"].unique()) <= {0, 1}
+    assert data["store"].between(1, 40).all()
+    counts = data["store"].value_counts().reindex(sim.truth["store"], fill_value=0)
+    assert (counts.to_numpy() == sim.truth["n"].to_numpy()).all()
+
+
+def test_contacts_follow_the_truth():
+    """Shares of channel and bundle, store effects from the population, and purchase rates
+    from the true log-odds (pooled over stores, per channel and promo)."""
+    params = ContactsParams()
+    sim = simulate_contacts(n_rows=400_000, n_stores=2_000, seed=3)
+    data, truth = sim.data, sim.truth
+    shares = data["channel"].value_counts(normalize=True).reindex(list(CONTACT_CHANNELS))
+    assert np.allclose(shares, params.channel_share, atol=0.01)
+    assert (data["promo"] == "Bundle").mean() == pytest.approx(params.bundle_share, abs=0.01)
+    assert truth["intercept"].mean() == pytest.approx(params.mean[0], abs=0.05)
+    assert truth["slope"].std() == pytest.approx(params.sd[1], rel=0.1)
+    assert np.corrcoef(truth["intercept"], truth["slope"])[0, 1] == pytest.approx(
+        params.corr, abs=0.06
+    )
+    # Expected purchases per row from the truth, summed by channel: close to what was bought.
+    effects = truth.set_index("store")
+    shift = dict(zip(CONTACT_CHANNELS, params.channel))
+    bundle = (data["promo"] == "Bundle").to_numpy()
+    log_odds = (
+        effects.loc[data["store"], "intercept"].to_numpy()
+        + bundle * effects.loc[data["store"], "slope"].to_numpy()
+        + data["channel"].map(shift).to_numpy(dtype=float)
+    )
+    expected = pd.Series(special.expit(log_odds)).groupby(data["channel"].to_numpy()).sum()
+    bought = data.groupby("channel", observed=True)["bought"].sum()
+    for channel in CONTACT_CHANNELS:
+        assert bought[channel] == pytest.approx(expected[channel], rel=0.02)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_rows": 0}, "n_rows"),
+        ({"n_stores": 2.5}, "n_stores"),
+        ({"n_rows": 20_000_000}, "folder="),
+        ({"params": ContactsParams(sd=(0.5, -1.0))}, "sd"),
+        ({"params": ContactsParams(corr=1.0)}, "corr"),
+        ({"params": ContactsParams(channel_share=(0.5, 0.5, 0.5))}, "channel_share"),
+        ({"params": ContactsParams(channel_share=(1.0, 0.0, 0.0))}, "channel_share"),
+        ({"params": ContactsParams(bundle_share=1.0)}, "bundle_share"),
+        ({"params": ContactsParams(channel=(0.0, float("nan"), 0.0))}, "channel"),
+        ({"params": ContactsParams(size_sd=-1.0)}, "size_sd"),
+    ],
+)
+def test_bad_contact_parameters_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        simulate_contacts(**{"n_rows": 100, "n_stores": 5, **kwargs})
