@@ -78,6 +78,8 @@ RUNTIME: tuple[str, ...] = (
     "llvmlite",
     "matplotlib",
     "seaborn",
+    "pyarrow",
+    "duckdb",
     "watermark",
 )
 SETUP_MARKER = "# Setup for running this notebook outside the book's repository"
