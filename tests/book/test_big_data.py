@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from scipy import special
 
+from helpers.data import aggregate_binomial
 from helpers.simulate import simulate_contacts
 
 BOOK = Path(__file__).resolve().parents[2] / "book"
@@ -61,14 +62,14 @@ def run_cell(tag: str, folder: Path) -> dict:
 
 
 def expected_counts(rows: pd.DataFrame) -> pd.DataFrame:
-    """Counts per store, channel and promo by pandas, sorted as SQL sorts (by text)."""
-    rows = rows.astype({"channel": str, "promo": str})
-    counts = (
-        rows.groupby(["store", "channel", "promo"])["bought"]
-        .agg(n="size", bought="sum")
-        .reset_index()
+    """Counts per store, channel and promo by the book's pandas helper, as the query returns
+    them: observed patterns only, sorted as SQL sorts (by text)."""
+    keys = ["store", "channel", "promo"]
+    counts = aggregate_binomial(
+        rows.astype({"channel": str, "promo": str}), by=keys, outcome="bought"
     )
-    return counts.sort_values(["store", "channel", "promo"], ignore_index=True)
+    counts = counts[counts["n"] > 0][[*keys, "n", "bought"]]
+    return counts.sort_values(keys, ignore_index=True)
 
 
 def test_duckdb_cell_gives_pandas_counts(contacts):
@@ -107,11 +108,7 @@ def test_bernoulli_rows_and_binomial_counts_differ_by_the_log_binomial_constant(
     _, rows = contacts
     rows = rows[rows["store"] <= 30].copy()
     rows["store"] = pd.Categorical(rows["store"])
-    counts = (
-        rows.groupby(["store", "channel", "promo"], observed=True)["bought"]
-        .agg(n="size", bought="sum")
-        .reset_index()
-    )
+    counts = aggregate_binomial(rows, by=["store", "channel", "promo"], outcome="bought")
     rhs = "channel + promo + (1 + promo | store)"
     # Bambi's defaults depend on the data frame (centring, prior scales): the same priors and
     # no centring make the two the same model.
