@@ -132,6 +132,15 @@ def _check_size(what: str, terms: dict[str, object], limit: float = _HUGE, why: 
     )
 
 
+def _bivariate_normal(
+    rng: np.random.Generator, mean, sd: tuple[float, float], corr: float, size: int
+) -> np.ndarray:
+    """``size`` draws of (intercept, slope), bivariate normal with sds ``sd`` and correlation
+    ``corr``: shape (size, 2)."""
+    cov = np.array([[sd[0] ** 2, corr * sd[0] * sd[1]], [corr * sd[0] * sd[1], sd[1] ** 2]])
+    return rng.multivariate_normal(np.asarray(mean, dtype=float), cov, size=size)
+
+
 @dataclass(frozen=True)
 class GroupedBinomialParams:
     """Population of :func:`simulate_grouped_binomial`: the true log-odds are Normal(``mu``,
@@ -312,8 +321,7 @@ def simulate_correlated_stores(
     )
     _check_rows(f"n_stores={n_stores:,}", 2 * n_stores, 4, "simulate fewer stores")
     rng = np.random.default_rng(seed)
-    cov = np.array([[sd[0] ** 2, corr * sd[0] * sd[1]], [corr * sd[0] * sd[1], sd[1] ** 2]])
-    effects = rng.multivariate_normal(np.asarray(mean, dtype=float), cov, size=n_stores)
+    effects = _bivariate_normal(rng, mean, sd, corr, n_stores)
     _check_size(
         "a true log-odds",
         {"mean": np.abs(mean).sum(), "sd": np.abs(effects - mean).max(axis=0).sum()},
@@ -902,13 +910,7 @@ def simulate_reaction_times(
     )
     _check_rows(f"n_stimuli={n_stimuli:,}", n_stimuli, 2, "lower n_stimuli")
     rng = np.random.default_rng(seed)
-    cov = np.array(
-        [
-            [sd_intercept**2, corr * sd_intercept * sd_slope],
-            [corr * sd_intercept * sd_slope, sd_slope**2],
-        ]
-    )
-    effects = rng.multivariate_normal([intercept, slope], cov, size=n_subjects)
+    effects = _bivariate_normal(rng, (intercept, slope), (sd_intercept, sd_slope), corr, n_subjects)
     offsets = rng.normal(0.0, sd_stimulus, size=n_stimuli)
     subject_labels = [f"P{i + 1:03d}" for i in range(n_subjects)]
     stimulus_labels = [f"S{i + 1:02d}" for i in range(n_stimuli)]
@@ -1081,9 +1083,7 @@ def simulate_contacts(
     if folder is None:
         _check_rows(f"n_rows={n_rows:,}", n_rows, 4, "pass folder= to write them to Parquet")
     rng = np.random.default_rng(seed)
-    (sd_a, sd_b), corr = params.sd, params.corr
-    cov = np.array([[sd_a**2, corr * sd_a * sd_b], [corr * sd_a * sd_b, sd_b**2]])
-    effects = rng.multivariate_normal(np.asarray(params.mean, dtype=float), cov, size=n_stores)
+    effects = _bivariate_normal(rng, params.mean, params.sd, params.corr, n_stores)
     size = rng.lognormal(0.0, params.size_sd, size=n_stores)
     store_p = size / size.sum()
     shift = np.asarray(params.channel, dtype=float)
