@@ -60,18 +60,20 @@ book: $(STAMP)  ## Execute every chapter and build the website into _build/html
 	@echo "The site is in _build/html/index.html"
 
 # jupyter-cache keys executed notebooks on their code cells only. Chapters also depend on what
-# they import: the helpers package, the data and the pinned stack. When any of these change, drop
-# the execution cache (and Sphinx's saved environment, so every chapter is re-read and
-# re-executed). Build code (website/, tools/, the Makefile, pyproject.toml's tool settings) is
-# not among them: editing it keeps the cache. The two pages that read tools' files (workshop,
-# performance) are executed on every build instead (their front matter says so).
-CACHE_INPUTS = $(sort $(wildcard helpers/*.py data/*)) requirements.txt
+# they import: the helpers package, the data, the pinned stack, and the big-data chapter's
+# benchmark record (its cost curves). When any of these change, drop the execution cache (and
+# Sphinx's saved environment, so every chapter is re-read and re-executed). Build code (website/,
+# tools/, the Makefile, pyproject.toml's tool settings) is not among them: editing it keeps the
+# cache. The two pages that read tools' code (workshop, performance) are executed on every build
+# instead (their front matter says so).
+SCALE_RECORD = $(wildcard tools/benchmarks/results/scale.csv tools/benchmarks/results/scale_machine.json)
+CACHE_INPUTS = $(sort $(wildcard helpers/*.py data/*)) requirements.txt $(SCALE_RECORD)
 CACHE_KEY    = $(shell cat $(CACHE_INPUTS) | sha256sum | cut -c1-16)
 
 cache-check:  # drop the execution cache when what the chapters import changed
 	@mkdir -p _build
 	@if [ "$$(cat _build/.cache-key 2>/dev/null)" != "$(CACHE_KEY)" ]; then \
-	  echo "helpers/, data/ or the pins changed: clearing the execution cache"; \
+	  echo "helpers/, data/, the pins or the scale record changed: clearing the execution cache"; \
 	  rm -rf _build/.jupyter_cache _build/.doctrees; echo "$(CACHE_KEY)" > _build/.cache-key; fi
 
 # The book's configuration (the tests build once with a copy that sets the repository URL).
@@ -181,6 +183,10 @@ BENCH_FLAGS ?=
 
 bench: $(STAMP)  ## Measure time to posterior for every model and backend -> tools/benchmarks/results/
 	$(BIN)/python tools/benchmarks/bench.py $(BENCH_FLAGS)
+
+# The big-data chapter's cost curves (tools/benchmarks/scale.py): about an hour on 2 cores.
+bench-scale: $(STAMP)  ## Measure time and memory from Parquet rows to a posterior -> tools/benchmarks/results/scale.csv
+	$(BIN)/python tools/benchmarks/scale.py $(BENCH_FLAGS)
 
 clean:  ## Remove the built site, the execution cache and the compile caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis

@@ -1,8 +1,9 @@
 """The execution cache is dropped when what the chapters import changes (helpers, data, pins).
 
 jupyter-cache keys executed notebooks on their code cells only; the Makefile's `cache-check`
-(run by `make html`, `make book`, `make learners`) clears it when helpers/, data/ or
-requirements.txt change, and keeps it when build code changes (the Sphinx extension in website/,
+(run by `make html`, `make book`, `make learners`) clears it when helpers/, data/,
+requirements.txt or the big-data chapter's record (tools/benchmarks/results/scale.csv) change,
+and keeps it when build code changes (the Sphinx extension in website/,
 tools/, pyproject.toml's settings). Tested on a copy of those files in a temporary folder.
 """
 
@@ -46,7 +47,15 @@ def _fill_cache(project: Path) -> Path:
     return cache
 
 
-@pytest.mark.parametrize("change", ["helpers/glue.py", "data/season_pass.csv", "requirements.txt"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "helpers/glue.py",
+        "data/season_pass.csv",
+        "requirements.txt",
+        "tools/benchmarks/results/scale.csv",  # the big-data chapter plots it
+    ],
+)
 def test_a_change_to_what_chapters_import_clears_the_cache(project, change):
     _cache_check(project)  # first run: records the key
     cache = _fill_cache(project)

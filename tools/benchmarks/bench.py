@@ -150,8 +150,9 @@ def available(backend: str) -> bool:
     return all(find_spec(name) is not None for name in needs)
 
 
-def machine() -> dict[str, str]:
-    """Cores, CPU, Python and the versions that matter, for the results' header."""
+def machine(packages: tuple[str, ...] = ()) -> dict[str, str]:
+    """Cores, CPU, Python and the versions that matter (and of ``packages``), for the results'
+    header."""
     from importlib.metadata import PackageNotFoundError, version
 
     info = {
@@ -166,7 +167,17 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         pass
-    for package in ["pymc", "pytensor", "bambi", "arviz", "nutpie", "numba", "numpyro", "jax"]:
+    for package in [
+        "pymc",
+        "pytensor",
+        "bambi",
+        "arviz",
+        "nutpie",
+        "numba",
+        "numpyro",
+        "jax",
+        *packages,
+    ]:
         try:
             info[package] = version(package)
         except PackageNotFoundError:
