@@ -401,10 +401,19 @@ BOOK_FILES = "book_files.zip"
 #: Build code, not needed to run a chapter: left out of the download.
 
 
+#: Benchmark records a chapter reads (the big-data chapter's cost curves), at the same path
+#: relative to helpers/ as in the repository.
+RECORDS: tuple[Path, ...] = tuple(
+    ROOT / "tools" / "benchmarks" / "results" / name for name in ("scale.csv", "scale_machine.json")
+)
+
+
 def book_files(target: Path) -> Path:
-    """Write the zip a downloaded notebook unpacks: the learners' helpers and the data."""
+    """Write the zip a downloaded notebook unpacks: the learners' helpers, the data and the
+    benchmark records a chapter reads."""
     paths = [p for p in sorted((ROOT / "helpers").glob("*.py"))]
     paths += [p for p in sorted((ROOT / "data").iterdir()) if p.is_file()]
+    paths += list(RECORDS)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in paths + [ROOT / "requirements.txt"]:
             info = zipfile.ZipInfo(

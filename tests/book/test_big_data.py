@@ -131,3 +131,42 @@ def test_bernoulli_rows_and_binomial_counts_differ_by_the_log_binomial_constant(
     for _ in range(10):
         point = {name: rng.normal(0, 2, size=np.shape(v)) for name, v in start.items()}
         assert logp_row(point) - logp_count(point) == pytest.approx(constant, abs=1e-4)
+
+
+def test_store_model_is_the_binomial_likelihood_without_its_constant(contacts):
+    """The chapter's ``store_model`` (its ``model-definition`` cell, which the cost-curve benchmark
+    also fits): at random parameter values, its likelihood term is the binomial log pmf of every
+    pattern minus log C(n, k), on the -1/2 +1/2 coding, in both parametrisations."""
+    from scipy import stats
+
+    from tools.benchmarks.models import chapter_namespace
+
+    store_model = chapter_namespace("big_data")["store_model"]
+    counts = aggregate_binomial(
+        contacts[1], by=["store", "channel", "promo"], outcome="bought"
+    ).query("n > 0")
+    rng = np.random.default_rng(3)
+    for centred in (True, False):
+        model = store_model(counts, centred=centred)
+        stores = model.coords["store"]
+        assert list(stores) == sorted(counts["store"].unique())
+        assert list(model.coords["channel"]) == ["Park", "Email"]
+        effects = rng.normal([-1, 0.4], [0.5, 0.3], size=(len(stores), 2))
+        shifts = rng.normal(size=2)
+        point = model.initial_point()
+        point["beta_channel"] = shifts
+        if centred:
+            point["store_effects"] = effects
+        else:  # store_effects = mu + sigma * z, with mu = 0 and sigma = 1 (log sigma = 0)
+            point["mu"], point["sigma_log__"] = np.zeros(2), np.zeros(2)
+            point["z"] = effects
+        term = model.compile_logp(vars=model.potentials)(point)
+        row = counts["store"].map(dict(zip(stores, range(len(stores))))).to_numpy()
+        eta = (
+            effects[row, 0]
+            + np.where(counts["promo"] == "Bundle", 0.5, -0.5) * effects[row, 1]
+            + np.select([counts["channel"] == "Park", counts["channel"] == "Email"], shifts, 0.0)
+        )
+        n, k = counts["n"].to_numpy(), counts["bought"].to_numpy()
+        expected = stats.binom.logpmf(k, n, special.expit(eta)) - log_binomial_coefficients(n, k)
+        assert float(term) == pytest.approx(expected.sum(), rel=1e-10)

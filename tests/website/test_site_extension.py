@@ -17,6 +17,7 @@ from conftest import ROOT, chapter_files
 from site_extension import (
     BOOK_FILES,
     NOTEBOOKS,
+    RECORDS,
     SETUP_MARKER,
     Context,
     book_files,
@@ -61,11 +62,18 @@ def test_setup_cell_says_what_to_do_when_the_book_files_are_missing(tmp_path):
 def test_book_files_hold_the_learners_helpers_and_the_data_not_the_build_code(tmp_path):
     with zipfile.ZipFile(book_files(tmp_path / BOOK_FILES)) as archive:
         names = set(archive.namelist())
-        for path in [*(ROOT / "helpers").glob("*.py"), *(ROOT / "data").iterdir()]:
+        for path in [*(ROOT / "helpers").glob("*.py"), *(ROOT / "data").iterdir(), *RECORDS]:
             name = path.relative_to(ROOT).as_posix()
             assert archive.read(name) == path.read_bytes(), name
+    records = {path.relative_to(ROOT).as_posix() for path in RECORDS}
+    # Records, not the build code.
+    assert records == {
+        "tools/benchmarks/results/scale.csv",
+        "tools/benchmarks/results/scale_machine.json",
+    }
     assert all(
-        name.startswith(("helpers/", "data/")) or name == "requirements.txt" for name in names
+        name.startswith(("helpers/", "data/")) or name in records or name == "requirements.txt"
+        for name in names
     )
     assert _sha(book_files(tmp_path / "again.zip")) == _sha(tmp_path / BOOK_FILES)  # reproducible
 
