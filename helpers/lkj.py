@@ -763,9 +763,10 @@ def correlated_effects_model(
     """Build a PyMC model with correlated group-level effects from an lme4-style formula.
 
     ``y ~ common + (effects | group) + ...``: each grouping term with two or more effects gets
-    an LKJ prior on their correlation, in the non-centered form (each group's effects are
-    ``L @ z`` with ``L`` the Cholesky factor of their covariance and ``z`` standard normal);
-    terms with one effect, and ``||`` terms, get independent sds (``sd * z``).
+    an LKJ prior on their correlation, by default in the non-centered form (each group's effects
+    are ``L @ z`` with ``L`` the Cholesky factor of their covariance and ``z`` standard normal);
+    terms with one effect, and ``||`` terms, get independent sds (``sd * z``). Terms named in
+    ``centered`` are sampled in the centred form instead (see below).
 
     Priors: see :func:`model_priors` (Bambi's data-scaled defaults unless scales are given);
     print ``model_priors(...)`` with the same arguments to see them.
@@ -779,6 +780,9 @@ def correlated_effects_model(
     - ``cor_<group>`` (dims ``effect, effect_bis``): their correlation matrix (correlated terms);
     - ``r_<group>`` (dims ``<group>, effect``): each group's effects;
     - ``z_<group>``, ``chol_<group>``: the non-centered offsets and the Cholesky factor;
+    - ``coef_<group>`` (centred terms that take a mean, see ``centered``): each group's own
+      effects, ``b`` plus ``r_<group>`` for the columns the term shares with the common part
+      (lme4's ``coef()``); a centred term that takes none draws ``r_<group>`` around 0;
     - ``sigma`` (gaussian only); the observed variable is named after the response.
 
     With several grouping terms the effect dims are ``effect_<group>`` (and
@@ -797,6 +801,21 @@ def correlated_effects_model(
         ``"gaussian"``, ``"bernoulli"`` or ``"binomial"`` (with ``p(successes, trials)``).
     eta, sd_scale, common_scale, sigma_scale
         Prior settings, see :func:`model_priors`.
+    centered
+        Grouping factors whose effects are sampled in the centred form, for groups with plenty
+        of data each (the non-centered default suits groups with little; see the
+        partial-pooling chapter). The sampler draws each group's own effects ``coef_<group>``
+        around the population mean: the common coefficients ``b`` of the columns the term
+        shares with the common part (same name and values, such as ``Intercept``), 0 for the
+        others (hierarchical centring). Each common column is the mean of the first centred
+        term that has it, in formula order. The model is the same as the non-centered one;
+        only what the sampler moves in changes, and ``r_<group>`` still holds the deviations.
+        Group-level predictors (a column that varies between groups only, such as a region's
+        income) stay in the common part: the groups are centred on ``b`` of the shared columns,
+        not on that regression line. With centred predictors (the default priors) the sampler
+        draws the centred design's ``Intercept``; when a predictor of a shared slope has a mean
+        far from 0, ``Intercept`` and that slope then lie on a narrow ridge: centre the predictor
+        (or code a binary one -1/2, +1/2).
 
     Raises
     ------
@@ -806,7 +825,8 @@ def correlated_effects_model(
         family, a family and response that do not match, a column of the formula missing from
         the data, missing values, a non-numeric or infinite response, binomial counts that are
         not whole numbers or exceed the trials, a grouping or predictor column mixing value
-        types, a grouping factor with fewer than two levels, or a bad prior setting.
+        types, a grouping factor with fewer than two levels, a bad prior setting, or a name in
+        ``centered`` that is not a grouping factor of the formula.
 
     Warns
     -----
@@ -844,11 +864,21 @@ def correlated_effects_model(
         if priors.centred and common.shape[1] > 1:
             coords["slope"] = tuple(common.columns[1:])
     with pm.Model(coords=coords) as model:
-        linear = 0.0
+        linear, b, absorbed = 0.0, None, set()
+        # Centred terms draw their effects around b, so b comes first; otherwise the group terms
+        # come first (the order of the variables, and so of the sampler's draws, before centred
+        # terms existed).
+        common_first = common is not None and bool(centered)
+        if common_first:
+            linear, b = _common_effects(common, priors)
         for term in design.terms:
-            linear = linear + _group_effects(term, priors, term.group in centered)
-        if common is not None:
-            linear = linear + _common_effects(common, priors)
+            mean = None
+            if term.group in centered and b is not None:
+                mean, shared = _group_mean(term, common, b, absorbed)
+                absorbed |= shared
+            linear = linear + _group_effects(term, priors, term.group in centered, mean)
+        if common is not None and not common_first:
+            linear = linear + _common_effects(common, priors)[0]
         y, trials = design.y, design.trials
         if family == "gaussian":
             if priors.sigma[0] == "HalfNormal":
@@ -863,8 +893,31 @@ def correlated_effects_model(
     return model
 
 
-def _group_effects(term: _TermDesign, priors: Priors, centered: bool):
-    """Register one grouping term's variables; return its part of the linear predictor."""
+def _group_mean(term: _TermDesign, common: pd.DataFrame, b, absorbed: set[str]):
+    """The population mean of a centred term's effects: ``b`` of the common columns the term
+    shares (same name, same values), 0 for the others and for columns an earlier centred term
+    already took. Returns the mean (a tensor) and the names of the columns it takes."""
+    shared = {
+        name
+        for name in term.effects.columns
+        if name in common.columns
+        and name not in absorbed
+        and np.allclose(term.effects[name].to_numpy(), common[name].to_numpy())
+    }
+    if not shared:
+        return None, shared
+    position = {name: i for i, name in enumerate(common.columns)}
+    parts = [b[position[name]] if name in shared else 0.0 for name in term.effects.columns]
+    return pm.math.stack(parts), shared
+
+
+def _group_effects(term: _TermDesign, priors: Priors, centered: bool, mean=None):
+    """Register one grouping term's variables; return its part of the linear predictor.
+
+    ``mean`` (centred terms only): the population mean of the group's effects. The sampler then
+    draws each group's own effects ``coef_<group>`` around it (hierarchical centring) and
+    ``r_<group>`` is their deviation from it, as in the other forms.
+    """
     g, dim = term.group, term.effect_dim
     scales = np.array(list(priors.group_sd[g].values()))
     k = len(scales)
@@ -884,7 +937,10 @@ def _group_effects(term: _TermDesign, priors: Priors, centered: bool):
         pm.Deterministic(
             f"cor_{g}", cov / (stds[:, None] * stds[None, :]), dims=(dim, f"{dim}_bis")
         )
-        if centered:
+        if centered and mean is not None:
+            coef = pm.MvNormal(f"coef_{g}", mu=mean, chol=chol, dims=(g, dim))
+            r = pm.Deterministic(f"r_{g}", coef - mean[None, :], dims=(g, dim))
+        elif centered:
             r = pm.MvNormal(f"r_{g}", mu=np.zeros(k), chol=chol, dims=(g, dim))
         else:
             z = pm.Normal(f"z_{g}", 0.0, 1.0, dims=(g, dim))
@@ -895,7 +951,10 @@ def _group_effects(term: _TermDesign, priors: Priors, centered: bool):
             )
     else:
         sd = pm.HalfNormal(f"sd_{g}", scales, dims=dim)
-        if centered:
+        if centered and mean is not None:
+            coef = pm.Normal(f"coef_{g}", mean[None, :], sd[None, :], dims=(g, dim))
+            r = pm.Deterministic(f"r_{g}", coef - mean[None, :], dims=(g, dim))
+        elif centered:
             r = pm.Normal(f"r_{g}", 0.0, sd[None, :], dims=(g, dim))
         else:
             z = pm.Normal(f"z_{g}", 0.0, 1.0, dims=(g, dim))
@@ -904,25 +963,25 @@ def _group_effects(term: _TermDesign, priors: Priors, centered: bool):
 
 
 def _common_effects(common: pd.DataFrame, priors: Priors):
-    """Register the common coefficients; return their part of the linear predictor."""
+    """Register the common coefficients; return their part of the linear predictor and ``b``."""
     if not priors.centred:
         mu = np.array([priors.common[c][0] for c in common.columns])
         sigma = np.array([priors.common[c][1] for c in common.columns])
         b = pm.Normal("b", mu, sigma, dims="common")
-        return (common.to_numpy() * b[None, :]).sum(axis=1)
+        return (common.to_numpy() * b[None, :]).sum(axis=1), b
     if common.columns[0] != "Intercept":
         raise ValueError("the intercept must be the first common column")  # formulae's order
     slopes = list(common.columns[1:])
     intercept = pm.Normal("Intercept", *priors.intercept)
     if not slopes:
-        pm.Deterministic("b", intercept[None], dims="common")
-        return intercept
+        b = pm.Deterministic("b", intercept[None], dims="common")
+        return intercept, b
     x = common[slopes].to_numpy()
     x_mean = x.mean(axis=0)
     beta = pm.Normal("beta", 0.0, np.array([priors.common[c][1] for c in slopes]), dims="slope")
     b0 = intercept - (beta * x_mean).sum()
-    pm.Deterministic("b", pm.math.concatenate([b0[None], beta]), dims="common")
-    return intercept + ((x - x_mean) * beta[None, :]).sum(axis=1)
+    b = pm.Deterministic("b", pm.math.concatenate([b0[None], beta]), dims="common")
+    return intercept + ((x - x_mean) * beta[None, :]).sum(axis=1), b
 
 
 def predict(
