@@ -87,6 +87,8 @@ def test_record_counts_fits_with_a_thousand_contacts_per_store_pass_the_gate(rec
         & (record["status"] == "ok")
     ]
     assert len(centred) >= 4
+    # Up to the largest point, 10^4 stores at 10^7 rows (the chapter's "passed the gate").
+    assert {(10**7, 10_000), (10**8, 100)} <= set(zip(centred["rows"], centred["groups"]))
     assert (centred["max_r_hat"] <= 1.01).all(), centred
     assert (centred["min_ess"] >= 400).all(), centred
     assert (centred["divergences"] == 0).all(), centred

@@ -68,7 +68,7 @@ METHODS = (
 LEAN = {"tune": 500, "draws": 250}
 #: Methods whose time matters at the largest point (the chapter's answer to "what do 10^4 stores
 #: cost with NUTS"): they get ``LONG_CAP`` times the time cap.
-LONG, LONG_CAP = ("counts-nuts-lean",), 3
+LONG, LONG_CAP = ("counts-nuts", "counts-nuts-lean"), 3
 
 #: (rows, groups, methods) of the record: rows at 100 stores (10^2 or more contacts per store);
 #: stores at 10^7 rows (10^3 or more contacts per store); and 10 contacts per store, where the
