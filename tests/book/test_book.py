@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 from pathlib import Path
@@ -14,6 +15,14 @@ from tools.workshop import front_matter as read_front_matter
 
 CHAPTERS = chapter_files()
 IDS = [path.stem for path in CHAPTERS]
+#: The pages a learner gets as notebooks: MyST notebooks whose front matter does not say
+#: ``notebook_download: false`` (the chapters and "Your own data").
+NOTEBOOK_PAGES = [
+    p
+    for p in toc_files()
+    if "kernelspec:" in (head := p.read_text().split("\n---", 1)[0])
+    and not re.search(r"^notebook_download:\s*false\s*$", head, re.M)
+]
 
 
 def front_matter(path: Path) -> dict:
@@ -96,8 +105,62 @@ def test_every_chapter_checks_its_claims(path):
     assert asserts >= MIN_CLAIM_CHECKS, (
         f"{path.name}: {asserts} claim check(s) in hidden cells, need >= {MIN_CLAIM_CHECKS}"
     )
-    for cell in hidden:  # a hidden cell is there to check, not to compute what the page shows
-        assert "glue(" not in cell.source, f"{path.name}: a hidden cell glues a number"
+
+
+def is_machinery(cell) -> bool:
+    """A build-machinery cell: hidden on the site (``remove-cell``) and left out of every
+    notebook a learner gets."""
+    return cell.cell_type == "code" and "remove-cell" in cell.metadata.get("tags", [])
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """The names a cell's code binds and the names it reads (magics skipped)."""
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%"))
+    bound, read = set(), set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store | ast.Del) else read).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return bound, read
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES, ids=[p.stem for p in NOTEBOOK_PAGES])
+def test_teaching_code_and_build_machinery_live_in_separate_cells(path):
+    """Every ``glue`` call and every claim ``assert`` sits in a hidden machinery cell, so a
+    learner's notebook (which leaves those cells out) has neither; and no teaching cell reads a
+    name that only a machinery cell bound, nor (outside the solutions) one that only a solution
+    bound, so both editions of the notebook still run top to bottom."""
+    only_in_machinery: set[str] = set()
+    only_in_solutions: set[str] = set()
+    in_solution = False
+    for cell in jupytext.read(path).cells:
+        if cell.cell_type == "markdown":
+            for marker in re.findall(r"^```\{solution-(start|end)\}", cell.source, re.M):
+                in_solution = marker == "start"
+            continue
+        bound, read = _names(cell.source)
+        if is_machinery(cell):
+            only_in_machinery |= bound
+            continue
+        assert not re.search(r"\bassert |\bglue\(", cell.source), (
+            f"{path.name}: a teaching cell holds a glue call or an assert:\n{cell.source[:400]}"
+        )
+        needed = (read - bound) & only_in_machinery
+        assert not needed, (
+            f"{path.name}: teaching code needs {sorted(needed)}, bound in a hidden cell"
+        )
+        only_in_machinery -= bound
+        if in_solution:  # the learners' edition leaves solutions out
+            only_in_solutions |= bound
+            continue
+        needed = (read - bound) & only_in_solutions
+        assert not needed, f"{path.name}: teaching code needs {sorted(needed)}, bound in a solution"
+        only_in_solutions -= bound
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
