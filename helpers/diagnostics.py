@@ -18,7 +18,7 @@ import re
 import textwrap
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 
 import arviz as az
@@ -32,8 +32,82 @@ MAX_RHAT: float = 1.01
 MIN_ESS: float = 400
 
 
+#: Where the book shows a failing fit and its fix; every gate failure points there.
+SEE_THE_BOOK: str = (
+    "See the chapter 'Varying intercepts and partial pooling' (book/partial_pooling.md), "
+    "section 'Divergences, funnels and the non-centered parameterization'."
+)
+#: What to try next, by the kind of check that failed: "non-finite" draws, "mixing" (low ESS or
+#: high r_hat) and "divergences". :func:`gate_advice` puts them together.
+ADVICE: dict[str, str] = {
+    "non-finite": (
+        "the model overflows. Look at the priors (too wide for the link function?) and the "
+        "scale of the predictors (standardise them)."
+    ),
+    "mixing": (
+        "run longer chains, e.g. fit(model, draws=2000, tune=2000) (Bambi) or "
+        "pm.sample(**sample_kwargs(draws=2000, tune=2000)) (PyMC). If the ESS hardly grows, "
+        "the sampler cannot explore the posterior: reparameterize (see the book, below)."
+    ),
+    "divergences": (
+        "raise target_accept from 0.8 to 0.95 or 0.99, e.g. fit(model, target_accept=0.95) or "
+        "pm.sample(**sample_kwargs(target_accept=0.95)). If they remain, try the other "
+        "parameterization (non-centered or centered: Bambi's noncentered=True/False) or "
+        "tighter priors on the group standard deviations."
+    ),
+}
+
+
 class ConvergenceError(RuntimeError):
-    """Raised when a fit fails the convergence gate; the message lists every problem."""
+    """Raised when a fit fails the convergence gate; the message lists every problem, unrounded,
+    then what to try next (:func:`gate_advice`)."""
+
+
+def gate_advice(failed: Collection[str], width: int = 92) -> str:
+    """What to try next when the checks in ``failed`` ("non-finite", "ess", "r_hat",
+    "divergences") failed: one item per kind (:data:`ADVICE`), then :data:`SEE_THE_BOOK`.
+
+    Example
+    -------
+    >>> print(gate_advice({"ess", "r_hat"}))
+    What to try next:
+      - Low ESS and high r_hat: run longer chains, e.g. fit(model, draws=2000, tune=2000)
+        (Bambi) or pm.sample(**sample_kwargs(draws=2000, tune=2000)) (PyMC). If the ESS hardly
+        grows, the sampler cannot explore the posterior: reparameterize (see the book, below).
+    See the chapter 'Varying intercepts and partial pooling' (book/partial_pooling.md), section
+    'Divergences, funnels and the non-centered parameterization'.
+    """
+    mixing = " and ".join(
+        name for key, name in (("ess", "low ESS"), ("r_hat", "high r_hat")) if key in failed
+    )
+    headings = {
+        "non-finite": "Non-finite draws" if "non-finite" in failed else "",
+        "mixing": mixing[:1].upper() + mixing[1:],
+        "divergences": "Divergences" if "divergences" in failed else "",
+    }
+    items = [
+        textwrap.fill(
+            f"{heading}: {ADVICE[key]}", width, initial_indent="  - ", subsequent_indent="    "
+        )
+        for key, heading in headings.items()
+        if heading
+    ]
+    return "\n".join(["What to try next:", *items, textwrap.fill(SEE_THE_BOOK, width)])
+
+
+def _beyond(value: float, limit: float, above: bool, decimals: int) -> str:
+    """``value`` to ``decimals`` places, or more if rounding would put it on the limit.
+
+    Example
+    -------
+    >>> _beyond(399.6, 400, above=False, decimals=1), _beyond(399.96, 400, False, 1)
+    ('399.6', '399.96')
+    """
+    for places in range(decimals, 16):
+        text = f"{value:.{places}f}"
+        if (float(text) > limit) if above else (float(text) < limit):
+            return text
+    return repr(value)  # NaN, or as close as a float gets
 
 
 def count_divergences(idata) -> int:
@@ -179,7 +253,9 @@ def check_convergence(
     ------
     ConvergenceError
         Listing each variable with non-finite draws, each parameter with its failing
-        diagnostic, and the number of divergences.
+        diagnostic, unrounded (``mu: ess_tail = 399.6 < 400``, ``mu: r_hat = 1.0123 > 1.01``),
+        and the number of divergences; then advice on what to try for each kind of failure
+        (:data:`ADVICE`) and where the book shows it (:data:`SEE_THE_BOOK`).
     ValueError
         If the result has no posterior, fewer than 2 chains, a bad threshold, or ``var_names``
         is empty or names a variable the posterior does not have.
@@ -195,31 +271,38 @@ def check_convergence(
         raise ValueError(f"r_hat needs at least 2 chains; the posterior has {n_chains}")
 
     names = posterior_names(idata, var_names)
-    problems = []
+    problems: list[str] = []
+    failed: set[str] = set()  # the kinds of check that failed, for gate_advice
     # A rank-based r_hat and ESS can look fine with an inf among the draws; the mean cannot.
     for name in names:
         bad = int((~np.isfinite(idata["posterior"][name])).sum())
         if bad:
-            problems.append(
-                f"{name}: {bad} non-finite draw(s) (inf or NaN): the model overflows "
-                f"somewhere; look at its priors, link function and scale"
-            )
+            problems.append(f"{name}: {bad} non-finite draw(s) (inf or NaN)")
+            failed.add("non-finite")
     summary = summarize(idata, names)
     # Quantities constant across all draws (the unit diagonal of a correlation matrix) have
     # no r_hat or ESS; they are reported but not gated.
     constant = summary["sd"] == 0
     for param, row in summary[~constant].iterrows():
         if not row["r_hat"] <= max_rhat:  # catches NaN too
-            problems.append(f"{param}: r_hat = {row['r_hat']:.3f} > {max_rhat}")
+            shown = _beyond(row["r_hat"], max_rhat, above=True, decimals=4)
+            problems.append(f"{param}: r_hat = {shown} > {max_rhat:g}")
+            failed.add("r_hat")
         for col in ("ess_bulk", "ess_tail"):
             if not row[col] >= min_ess:
-                problems.append(f"{param}: {col} = {row[col]:.0f} < {min_ess:g}")
+                shown = _beyond(row[col], min_ess, above=False, decimals=1)
+                problems.append(f"{param}: {col} = {shown} < {min_ess:g}")
+                failed.add("ess")
     divergences = count_divergences(idata)
     if divergences and not allow_divergences:
         problems.append(f"{divergences} divergent transition(s) after tuning")
+        failed.add("divergences")
     if problems:
         raise ConvergenceError(
-            "the fit failed the convergence gate:\n  - " + "\n  - ".join(problems)
+            "the fit failed the convergence gate:\n  - "
+            + "\n  - ".join(problems)
+            + "\n"
+            + gate_advice(failed)
         )
     summary.attrs["divergences"] = divergences
     return summary

@@ -3,7 +3,8 @@
 Every chapter fits through :func:`fit` (Bambi models) or :func:`sample_kwargs`
 (PyMC models), so draws, chains, the seed and the sampler are set here and
 nowhere else. Chains start from dispersed (jittered) points, the samplers' default, so
-that r_hat can catch a chain stuck where the others are not. :func:`configure_sampling` (called
+that r_hat can catch a chain stuck where the others are not. Fits draw a progress bar, except
+in the book's build (:func:`progressbar_default`). :func:`configure_sampling` (called
 by :func:`helpers.configure`) quiets the INFO chatter of PyMC and Bambi and sets PyTensor up;
 importing this module changes nothing.
 
@@ -20,6 +21,7 @@ import logging
 import numbers
 import os
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import pytensor
@@ -64,15 +66,42 @@ INIT_METHODS: tuple[str, ...] = (
 )
 
 
+#: Environment variable the book's build sets (to ``1``) for every chapter's kernel; the test suite
+#: sets it too (tests/conftest.py). While it is set, fits draw no progress bar: the build fails on
+#: any output to stderr, where NumPyro's and PyMC's progress bars go.
+BUILD_FLAG: str = "BOOK_BUILD"
+
+
+def progressbar_default(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether fits draw a progress bar: yes, unless the book is being built.
+
+    A learner running a chapter (Jupyter, Colab, a script) sees the sampler's progress; the
+    build, which sets :data:`BUILD_FLAG` (``BOOK_BUILD=1``) for every chapter's kernel, stays
+    quiet. The flag counts as set unless it is missing, empty or ``0``. ``environ`` is
+    ``os.environ`` (read at each call) unless given. :func:`sample_kwargs` uses this as its
+    default; ``sample_kwargs(progressbar=...)`` overrides it.
+
+    Example
+    -------
+    >>> progressbar_default({}), progressbar_default({"BOOK_BUILD": "1"})
+    (True, False)
+    >>> progressbar_default({"BOOK_BUILD": "0"})
+    True
+    """
+    environ = os.environ if environ is None else environ
+    return environ.get(BUILD_FLAG, "").strip() in ("", "0")
+
+
 def configure_sampling() -> None:
     """Quiet the samplers' chatter and set PyTensor up as the book measured it.
 
     Sets PyMC's and Bambi's loggers to WARNING (no "Initializing NUTS..." on built pages;
-    warnings still show), ignores tqdm's "IProgress not found" warning (no progress bars are
-    drawn), stops PyTensor's search for a system BLAS (a pip-installed PyTensor finds none and
-    warns on every page; the book's matrices are tiny) and sets the :data:`LINKER`. A
-    ``blas__ldflags`` or ``linker`` in ``PYTENSOR_FLAGS`` wins. Nothing happens on import:
-    chapters call this through :func:`helpers.configure`.
+    warnings still show), ignores tqdm's "IProgress not found" and rich's "install ipywidgets"
+    warnings (a Jupyter kernel without ipywidgets draws NumPyro's progress bars as text, PyMC's
+    own sampler draws none), stops PyTensor's search for a system BLAS (a pip-installed PyTensor
+    finds none and warns on every page; the book's matrices are tiny) and sets the
+    :data:`LINKER`. A ``blas__ldflags`` or ``linker`` in ``PYTENSOR_FLAGS`` wins. Nothing happens
+    on import: chapters call this through :func:`helpers.configure`.
 
     Example
     -------
@@ -84,6 +113,7 @@ def configure_sampling() -> None:
     for name in ("pymc", "bambi", "pymc.sampling", "pymc.stats"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message="IProgress not found")
+    warnings.filterwarnings("ignore", message='install "ipywidgets" for Jupyter support')
     flags = os.environ.get("PYTENSOR_FLAGS", "")
     if "blas__ldflags" not in flags:
         pytensor.config.blas__ldflags = ""
@@ -95,8 +125,10 @@ def sample_kwargs(**overrides: Any) -> dict[str, Any]:
     """Return the book's keyword arguments for ``pm.sample``.
 
     Overrides replace defaults (e.g. ``target_accept=0.95``); unknown names are
-    passed through to the sampler. ``nuts_sampler`` picks the NUTS implementation
-    (default :data:`SAMPLER`). NumPyro ignores PyMC's ``init`` (and warns); its
+    passed through to the sampler. A progress bar is drawn unless the book is being built
+    (:func:`progressbar_default`); ``progressbar=False`` or ``True`` overrides that.
+    ``nuts_sampler`` picks the NUTS implementation (default :data:`SAMPLER`). NumPyro ignores
+    PyMC's ``init`` (and warns); its
     equivalent is whether chains start at jittered points, so ``init="adapt_diag"``
     (start every chain at the initial point) becomes ``nuts={"jitter": False}``. The book's
     chapters keep the default, dispersed starts: r_hat means little when every chain starts
@@ -126,7 +158,7 @@ def sample_kwargs(**overrides: Any) -> dict[str, Any]:
         "chains": CHAINS,
         "cores": CORES,
         "random_seed": SEED,
-        "progressbar": False,
+        "progressbar": progressbar_default(),
         "nuts_sampler": SAMPLER,
     }
     kwargs.update(overrides)

@@ -18,7 +18,12 @@ collect_ignore = ["offline"]
 
 def pytest_configure(config) -> None:
     """The book's one configuration call, as every chapter's setup cell makes it (quiet samplers,
-    PyTensor's linker, figure style): importing the helpers changes nothing by itself."""
+    PyTensor's linker, figure style): importing the helpers changes nothing by itself.
+
+    Tests run as the build does, with ``BOOK_BUILD=1`` (unless already set): fits in the test
+    process and in the scripts and kernels it starts draw no progress bar
+    (:func:`helpers.sampling.progressbar_default`), so test logs are not flooded with them."""
+    os.environ.setdefault("BOOK_BUILD", "1")
     import helpers
 
     helpers.configure()

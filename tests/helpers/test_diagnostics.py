@@ -3,14 +3,17 @@ log-likelihoods for LOO on aggregated data; the warnings report."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT
 
 from helpers.diagnostics import (
+    SEE_THE_BOOK,
     ConvergenceError,
     check_convergence,
     count_divergences,
@@ -54,9 +57,10 @@ def test_high_rhat_names_the_parameter():
     stuck = good()
     stuck[0] += 3.0  # one chain elsewhere
     idata = make_idata({"mu": good(), "theta": stuck})
-    with pytest.raises(ConvergenceError, match=r"theta: r_hat = \d\.\d+ > 1.01") as err:
+    with pytest.raises(ConvergenceError, match=r"theta: r_hat = \d\.\d{4} > 1.01\n") as err:
         check_convergence(idata)
     assert "mu:" not in str(err.value)
+    assert "- Low ESS and high r_hat: run longer chains" in flat(err)  # one item for both
 
 
 def test_low_ess_names_bulk_and_tail():
@@ -64,6 +68,56 @@ def test_low_ess_names_bulk_and_tail():
     with pytest.raises(ConvergenceError, match="walk: ess_bulk = .* < 400") as err:
         check_convergence(make_idata({"walk": walk}))
     assert "walk: ess_tail" in str(err.value)
+
+
+def flat(err: pytest.ExceptionInfo) -> str:
+    """The error's message on one line (the advice is wrapped)."""
+    return " ".join(str(err.value).split())
+
+
+def test_the_message_shows_the_unrounded_diagnostic_then_what_to_try():
+    """Regression (issue 32): an ESS of 399.8 was shown as "ess_tail = 400 < 400"."""
+    draws = np.random.default_rng(329).normal(size=(4, 100))  # independent: ESS near 400
+    with pytest.raises(ConvergenceError) as err:
+        check_convergence(make_idata({"mu": draws}))
+    lines = str(err.value).splitlines()
+    assert lines[:3] == [
+        "the fit failed the convergence gate:",
+        "  - mu: ess_tail = 399.8 < 400",  # the only failed check (bulk ESS 453.5, r_hat 1.0086)
+        "What to try next:",
+    ]
+    message = flat(err)
+    assert "- Low ESS: run longer chains, e.g. fit(model, draws=2000, tune=2000) (Bambi)" in message
+    assert "pm.sample(**sample_kwargs(draws=2000, tune=2000)) (PyMC)" in message
+    assert "target_accept" not in message and "Non-finite" not in message  # only what failed
+    assert message.endswith(SEE_THE_BOOK)
+
+
+def test_the_book_section_the_message_points_to_exists():
+    title, section = re.findall(r"'([^']+)'", SEE_THE_BOOK)
+    path = re.search(r"\((book/\w+\.md)\)", SEE_THE_BOOK).group(1)
+    text = (ROOT / path).read_text()
+    assert f"\n# {title}\n" in text and f"\n## {section}\n" in text
+
+
+@pytest.mark.slow
+def test_a_real_short_fit_fails_with_the_numbers_and_the_advice(monkeypatch, tmp_path):
+    import tempfile
+
+    import bambi as bmb
+
+    from helpers.sampling import fit
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # PyTensor's JAX sources go there
+    local = np.random.default_rng(0)
+    data = pd.DataFrame({"x": local.normal(size=30)})
+    data["y"] = 1 + 0.5 * data["x"] + local.normal(size=30)
+    idata = fit(bmb.Model("y ~ x", data), draws=50, tune=50)  # 200 draws: too few for ESS 400
+    with pytest.raises(ConvergenceError) as err:
+        check_convergence(idata)
+    assert re.search(r"\n  - \w+: ess_(bulk|tail) = \d+\.\d < 400\n", str(err.value))
+    assert "run longer chains, e.g. fit(model, draws=2000, tune=2000)" in flat(err)
+    assert flat(err).endswith(SEE_THE_BOOK)
 
 
 def test_every_offending_element_of_a_vector_is_listed():
@@ -84,8 +138,15 @@ def test_divergences_fail_the_gate():
     diverging[2, [5, 50, 500]] = True
     idata = make_idata({"mu": good()}, diverging=diverging)
     assert count_divergences(idata) == 3
-    with pytest.raises(ConvergenceError, match="3 divergent transition"):
+    with pytest.raises(ConvergenceError, match="3 divergent transition") as err:
         check_convergence(idata)
+    message = flat(err)
+    assert "- Divergences: raise target_accept from 0.8 to 0.95 or 0.99" in message
+    assert "e.g. fit(model, target_accept=0.95) or pm.sample(**sample_kwargs(" in message
+    assert "other parameterization (non-centered or centered: Bambi's noncentered" in message
+    assert "tighter priors on the group standard deviations" in message
+    assert "run longer chains" not in message
+    assert "section 'Divergences, funnels and the non-centered parameterization'" in message
 
 
 def test_divergences_can_be_shown_on_purpose():
@@ -130,6 +191,7 @@ def test_non_finite_draws_fail_the_gate(bad):
     with pytest.raises(ConvergenceError, match=r"b: 1 non-finite draw\(s\) \(inf or NaN\)") as err:
         check_convergence(idata)
     assert "mu:" not in str(err.value)
+    assert "- Non-finite draws: the model overflows. Look at the priors" in flat(err)
     assert list(check_convergence(idata, var_names=["mu"]).index) == ["mu"]
 
 

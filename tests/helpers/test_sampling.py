@@ -4,10 +4,13 @@ configuration call that quiets the samplers and sets PyTensor up."""
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 import numpy as np
 import pytensor
 import pytest
+from conftest import ROOT
 
 from helpers import sampling
 
@@ -17,7 +20,29 @@ def test_sample_kwargs_defaults_live_in_one_place():
     assert kwargs["draws"] == sampling.DRAWS and kwargs["tune"] == sampling.TUNE
     assert kwargs["chains"] == sampling.CHAINS >= 4
     assert kwargs["random_seed"] == sampling.SEED
-    assert kwargs["progressbar"] is False
+    assert kwargs["progressbar"] is sampling.progressbar_default()  # off in tests: conftest.py
+
+
+def test_a_progress_bar_unless_the_book_is_being_built(monkeypatch):
+    monkeypatch.delenv("BOOK_BUILD", raising=False)
+    assert sampling.progressbar_default() is True
+    assert sampling.sample_kwargs()["progressbar"] is True  # a learner's Jupyter, Colab, script
+    for unset in ("", "0"):
+        monkeypatch.setenv("BOOK_BUILD", unset)
+        assert sampling.sample_kwargs()["progressbar"] is True
+    monkeypatch.setenv("BOOK_BUILD", "1")  # the build (the Makefile's BUILD_ENV)
+    assert sampling.progressbar_default() is False
+    assert sampling.sample_kwargs()["progressbar"] is False
+
+
+@pytest.mark.parametrize("flag", [None, "1"])
+def test_an_explicit_progressbar_wins(monkeypatch, flag):
+    if flag is None:
+        monkeypatch.delenv("BOOK_BUILD", raising=False)
+    else:
+        monkeypatch.setenv("BOOK_BUILD", flag)
+    assert sampling.sample_kwargs(progressbar=False)["progressbar"] is False
+    assert sampling.sample_kwargs(progressbar=True)["progressbar"] is True
 
 
 def test_sample_kwargs_overrides_and_passes_extras():
@@ -108,3 +133,57 @@ def test_a_linker_in_pytensor_flags_wins(monkeypatch, restored_sampler_state):
     pytensor.config.linker, pytensor.config.blas__ldflags = "py", "-lmyblas"
     sampling.configure_sampling()
     assert (pytensor.config.linker, pytensor.config.blas__ldflags) == ("py", "-lmyblas")
+
+
+#: A chapter in miniature: the setup cell's configuration call, then one fit. 200 draws and 200
+#: tuning steps: fewer make PyMC warn on stderr (under 100 draws, or an ESS under 100 per chain),
+#: which the build would refuse whatever the progress bar does.
+NOTEBOOK_CELL = """
+import numpy as np, pandas as pd, bambi as bmb
+import helpers
+from helpers import sampling
+helpers.configure()
+rng = np.random.default_rng(0)
+data = pd.DataFrame({"x": rng.normal(size=30)})
+data["y"] = 1 + 0.5 * data["x"] + rng.normal(size=30)
+idata = sampling.fit(bmb.Model("y ~ x", data), draws=200, tune=200)
+print(dict(idata["posterior"].sizes))
+"""
+
+
+def run_in_kernel(book_build: str | None, tmp: Path) -> list[dict]:
+    """Run :data:`NOTEBOOK_CELL` in a fresh Jupyter kernel (``BOOK_BUILD`` as given, or unset;
+    its temporary files in ``tmp``) and return the cell's outputs, as a notebook stores them."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    env = {k: v for k, v in os.environ.items() if k != "BOOK_BUILD"}
+    env["TMPDIR"] = str(tmp)  # PyTensor leaves its JAX sources there
+    if book_build is not None:
+        env["BOOK_BUILD"] = book_build
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(NOTEBOOK_CELL)])
+    client = NotebookClient(nb, timeout=120, kernel_name="python3")
+    client.execute(env=env, cwd=str(ROOT))
+    return nb.cells[0].outputs
+
+
+def stream(outputs: list[dict], name: str) -> str:
+    return "".join(o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == name)
+
+
+@pytest.mark.slow
+def test_a_learners_kernel_shows_progress_and_the_builds_kernel_stays_quiet(tmp_path):
+    """In a real Jupyter kernel, NumPyro's progress bars are tqdm text on stderr (ipywidgets is
+    not installed, so no widget): one bar per chain, ``Running chain 0: 100%|...| 400/400``.
+    With ``BOOK_BUILD=1`` the cell writes nothing to stderr, which the strict build requires."""
+    learner = run_in_kernel(None, tmp_path)
+    build = run_in_kernel("1", tmp_path)
+    fitted = "{'chain': 4, 'draw': 200}"
+    assert fitted in stream(learner, "stdout") and fitted in stream(build, "stdout")
+    progress = stream(learner, "stderr")
+    for chain in range(sampling.CHAINS):
+        assert f"Running chain {chain}: 100%" in progress
+    assert "| 400/400 [" in progress  # tuning + draws, each chain
+
+    assert stream(build, "stderr") == ""
+    assert [o["output_type"] for o in build] == ["stream"]  # stdout only: no widget, no display
