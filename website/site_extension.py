@@ -36,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 import zipfile
@@ -147,28 +148,85 @@ def split_solutions(cells: list, keep: bool) -> list:
     """The cells with each gated solution kept (markers replaced) or left out (``keep=False``).
 
     A solution's markers often share a markdown cell with the exercise before it and the text
-    after it, so the markers are cut out of the text and the rest of the cell is kept. With
-    ``keep=True`` the opening marker becomes a "**Solution**" line and the closing one goes.
+    after it, so the markers are cut out of the text and the rest of the cell is kept (the
+    solution's own text becomes a cell of its own). With ``keep=True`` the opening marker becomes
+    a "**Solution**" line and every cell of the solution is marked with its label in
+    ``metadata["solution"]``, for :func:`fold_solutions`.
     """
-    kept, inside = [], False
+    kept, inside = [], None  # inside: the label of the solution being read, or None
+
+    def add(cell, text: str, label: str | None) -> None:
+        text = re.sub(r"\n{3,}", "\n\n", text).strip()
+        if not text:
+            return
+        new = nbformat.from_dict(
+            {**cell, "source": text, "metadata": dict(cell.get("metadata", {}))}
+        )
+        if label is not None:
+            new["metadata"]["solution"] = label
+        kept.append(new)
+
     for cell in cells:
         if cell["cell_type"] != "markdown":
-            if keep or not inside:
+            if keep or inside is None:
+                if inside is not None:
+                    cell = nbformat.from_dict(
+                        {**cell, "metadata": {**cell.get("metadata", {}), "solution": inside}}
+                    )
                 kept.append(cell)
             continue
-        source, pieces, position = _source(cell), [], 0
+        source, position = _source(cell), 0
         for marker in SOLUTION_MARKER.finditer(source):
-            if keep or not inside:
-                pieces.append(source[position : marker.start()])
+            if keep or inside is None:
+                add(cell, source[position : marker.start()], inside)
             if keep and marker["kind"] == "start":
-                pieces.append(f"**Solution {{solution}}`{marker['label']}`**")
-            inside, position = marker["kind"] == "start", marker.end()
-        if keep or not inside:
-            pieces.append(source[position:])
-        text = re.sub(r"\n{3,}", "\n\n", "".join(pieces)).strip()
-        if text:
-            kept.append(nbformat.from_dict({**cell, "source": text}))
+                add(cell, f"**Solution {{solution}}`{marker['label']}`**", None)
+            inside = marker["label"] if marker["kind"] == "start" else None
+            position = marker.end()
+        if keep or inside is None:
+            add(cell, source[position:], inside)
     return kept
+
+
+#: The first line of a folded solution's code cell: Colab shows it as the title of a collapsed
+#: form (``cellView: form``); JupyterLab and Notebook fold the cell by its metadata instead.
+SOLUTION_CODE_TITLE = "# @title Solution code (Colab: double-click to show it)"
+
+
+def fold_solutions(cells: list) -> list:
+    """Fold every cell :func:`split_solutions` marked as part of a solution, so that a learner
+    sees the answer only by opening it: code cells collapsed (input and output) in JupyterLab and
+    Notebook 7 (``jupyter.source_hidden`` / ``outputs_hidden``) and a collapsed form in Colab;
+    markdown as an HTML ``<details>`` block, which every notebook renderer folds.
+
+    Example
+    -------
+    >>> cells = [nbformat.v4.new_markdown_cell("Because.", metadata={"solution": "ex-1"}),
+    ...          nbformat.v4.new_code_cell("answer = 42", metadata={"solution": "ex-1"})]
+    >>> text, code = fold_solutions(cells)
+    >>> print(text.source)
+    <details>
+    <summary>Show the solution's text</summary>
+    <BLANKLINE>
+    Because.
+    <BLANKLINE>
+    </details>
+    >>> code.metadata["jupyter"], code.metadata["cellView"], code.source.splitlines()[1]
+    ({'source_hidden': True, 'outputs_hidden': True}, 'form', 'answer = 42')
+    """
+    for cell in cells:
+        if cell.get("metadata", {}).pop("solution", None) is None:
+            continue
+        if cell["cell_type"] == "markdown":
+            cell["source"] = (
+                "<details>\n<summary>Show the solution's text</summary>\n\n"
+                f"{_source(cell)}\n\n</details>"
+            )
+        else:
+            cell["metadata"]["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
+            cell["metadata"]["cellView"] = "form"
+            cell["source"] = f"{SOLUTION_CODE_TITLE}\n{_source(cell)}"
+    return cells
 
 
 def without_solutions(cells: list) -> list:
@@ -354,8 +412,22 @@ def without_glue_records(cell):
     return cell
 
 
+def is_machinery(cell) -> bool:
+    """True for a build-machinery cell (tagged ``remove-cell``: glue calls, claim asserts),
+    which the site hides and no downloaded notebook carries.
+
+    Example
+    -------
+    >>> is_machinery(nbformat.v4.new_code_cell("glue('x', 1)", metadata={"tags": ["remove-cell"]}))
+    True
+    """
+    return cell["cell_type"] == "code" and "remove-cell" in cell.get("metadata", {}).get("tags", [])
+
+
 def for_download(notebook: nbformat.NotebookNode, context: Context, solutions: bool) -> None:
-    """Turn an executed chapter into a notebook that reads well outside the book (in place).
+    """Turn an executed chapter into a notebook that reads well outside the book (in place):
+    the build's machinery cells left out (the numbers they glued are written into the text),
+    solutions folded (``solutions=True``) or left out.
 
     ``context`` holds what the whole book shares (titles, labels, citations) and the chapter's
     number; the chapter's own glued values, substitutions and exercises are read from it here.
@@ -366,13 +438,15 @@ def for_download(notebook: nbformat.NotebookNode, context: Context, solutions: b
         substitutions=notebook.metadata.get("myst", {}).get("substitutions", {}),
         exercises=exercise_numbers(notebook.cells, context.chapter),
     )
-    cells = split_solutions(notebook.cells, keep=solutions)
+    cells = split_solutions([c for c in notebook.cells if not is_machinery(c)], keep=solutions)
     for cell in cells:
         if cell["cell_type"] == "markdown":
             cell["source"] = render_markdown(_source(cell), context)
         else:
             without_glue_records(cell)
-    notebook.cells = [c for c in cells if c["cell_type"] != "markdown" or c["source"]]
+    notebook.cells = fold_solutions(
+        [c for c in cells if c["cell_type"] != "markdown" or c["source"]]
+    )
 
 
 def citations(bibfiles: list[Path]) -> dict[str, tuple[str, str]]:
@@ -566,34 +640,52 @@ def build_context(app: Sphinx) -> Context:
     return Context(titles=titles, offered=offered, labels=labels, citations=citations(bibfiles))
 
 
+#: Subfolder of ``_notebooks`` with the learners' edition of every notebook (no solutions), and
+#: the zip an instructor hands out: those notebooks and ``book_files.zip`` in one folder.
+LEARNERS = "learners"
+LEARNERS_ZIP = "learners.zip"
+
+
 def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
     """Write every executed chapter that runs elsewhere, rendered for plain Jupyter and with the
-    setup cell first, into ``<site>/_notebooks``, with the helpers and data beside them."""
+    setup cell first, into ``<site>/_notebooks`` (solutions folded; left out in the learners'
+    edition) and ``<site>/_notebooks/learners`` (solutions left out), with the helpers and data
+    beside them and ``learners.zip`` for handing out."""
     if exception is not None or app.builder.format != "html":
         return
     target = Path(app.outdir) / NOTEBOOKS
-    target.mkdir(exist_ok=True)
+    (target / LEARNERS).mkdir(parents=True, exist_ok=True)
     book_files(target / BOOK_FILES)
     cache_path = Path(app.config.nb_execution_cache_path)
     executed = Path(app.outdir).parent / "jupyter_execute"
     setup_source = setup_cell_source(base_url=app.config.html_baseurl or "")
     context = build_context(app)
+    learners = []
     for docname in sorted(app.env.found_docs):
         source = Path(app.env.doc2path(docname))
         if not offered_as_notebook(source):
             continue
-        notebook = executed_notebook(source, cache_path, executed / f"{docname}.ipynb")
-        if notebook is None:
+        executed_nb = executed_notebook(source, cache_path, executed / f"{docname}.ipynb")
+        if executed_nb is None:
             raise RuntimeError(f"no executed notebook found for {docname}")
         number = app.env.toc_secnumbers.get(docname, {}).get("")
         chapter = ".".join(map(str, number)) if number else ""
-        for_download(
-            notebook, replace(context, chapter=chapter), solutions=not app.config.learners_edition
-        )
-        notebook.cells.insert(0, nbformat.v4.new_code_cell(setup_source))
-        notebook.cells[0].metadata["tags"] = ["setup"]
-        nbformat.validate(notebook)
-        nbformat.write(notebook, target / f"{source.stem}.ipynb")
+        editions = [
+            (target / f"{source.stem}.ipynb", not app.config.learners_edition),
+            (target / LEARNERS / f"{source.stem}.ipynb", False),
+        ]
+        for path, solutions in editions:
+            notebook = copy.deepcopy(executed_nb)
+            for_download(notebook, replace(context, chapter=chapter), solutions=solutions)
+            notebook.cells.insert(0, nbformat.v4.new_code_cell(setup_source))
+            notebook.cells[0].metadata["tags"] = ["setup"]
+            nbformat.validate(notebook)
+            nbformat.write(notebook, path)
+        learners.append(editions[1][0])
+    with zipfile.ZipFile(target / LEARNERS_ZIP, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in [*learners, target / BOOK_FILES]:
+            info = zipfile.ZipInfo(f"bmm-notebooks/{path.name}", date_time=(2026, 1, 1, 0, 0, 0))
+            archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
