@@ -26,7 +26,7 @@ PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
 	  && { echo $$p; break; }; done)
 
 # FORCE: a prerequisite that is always out of date
-.PHONY: FORCE help install book html html-unlocked cache-check learners learners-unlocked test lint format browser spark check lab bench bench-scale clean
+.PHONY: FORCE help install book html html-unlocked cache-check learners learners-unlocked test lint format browser spark check lab author lab-settings bench bench-scale clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,9 +55,11 @@ $(STAMP): requirements.txt pyproject.toml $(if $(filter-out $(CURDIR),$(VENV_HOM
 
 FORCE:
 
-book: $(STAMP)  ## Execute every chapter and build the website into _build/html
+book: $(STAMP)  ## Execute every chapter; build the website and the learners' edition
 	@$(MAKE) --no-print-directory html
-	@echo "The site is in _build/html/index.html"
+	@$(MAKE) --no-print-directory learners
+	@echo "The site is in _build/html/index.html; the learners' edition (no solutions) in"
+	@echo "_build/learners/_build/html/index.html; notebooks to hand out: _build/html/_notebooks/learners.zip"
 
 # jupyter-cache keys executed notebooks on their code cells only. Chapters also depend on what
 # they import: the helpers package, the data, the pinned stack, and the big-data chapter's
@@ -68,7 +70,7 @@ book: $(STAMP)  ## Execute every chapter and build the website into _build/html
 # instead (their front matter says so).
 SCALE_RECORD = $(wildcard tools/benchmarks/results/scale.csv tools/benchmarks/results/scale_machine.json)
 CACHE_INPUTS = $(sort $(wildcard helpers/*.py data/*)) requirements.txt $(SCALE_RECORD)
-CACHE_KEY    = $(shell cat $(CACHE_INPUTS) | sha256sum | cut -c1-16)
+CACHE_KEY    = $(shell cat $(CACHE_INPUTS) | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-16)
 
 cache-check:  # drop the execution cache when what the chapters import changed
 	@mkdir -p _build
@@ -89,7 +91,7 @@ with_lock = mkdir -p _build; if command -v flock >/dev/null 2>&1; then exec 9>$(
 # under _build, which `make clean` removes, instead of piling up in the system's temp folder.
 BUILD_TMP := $(CURDIR)/_build/tmp
 # The kernels find the tools (the workshop page imports tools.workshop) from the repository root.
-BUILD_ENV := TMPDIR=$(BUILD_TMP) PYTHONPATH=$(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+BUILD_ENV := BOOK_BUILD=1 TMPDIR=$(BUILD_TMP) PYTHONPATH=$(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 html:  # the strict build itself, into $(BUILD_ROOT)/_build/html (needs `make install` first)
 	@$(with_lock) $(MAKE) --no-print-directory html-unlocked
@@ -158,21 +160,44 @@ $(SPARK_STAMP): requirements-spark.txt $(STAMP)
 check: $(STAMP)  ## Setup check for learners: versions, data, a tiny model; PASS or FAIL with the fix
 	@$(BIN)/python -m helpers.check
 
-# Options for `make lab` (the tests start it with --no-browser on a free port).
+# Options for `make lab` and `make author` (the tests start them with --no-browser on a free port).
 LAB_FLAGS ?=
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 # JupyterLab refuses to run as root unless told; containers and CI machines often run as root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
-lab: $(STAMP)  ## Start JupyterLab here; chapters in book/ open as notebooks (jupytext)
+# `make lab`: the learner's JupyterLab. The chapters as rendered notebooks (numbers in the text,
+# no build checks; solutions folded, or left out with EDITION=learners), copied from the build
+# into notebooks/ (git ignores it). A notebook the learner edited is never replaced without
+# asking (tools/lab.py).
+EDITION ?= full
+LAB_DIR ?= notebooks
+LAB_SOURCE = $(BUILD_ROOT)/_build/html/_notebooks$(if $(filter learners,$(EDITION)),/learners)
+
+lab: $(STAMP)  ## Start JupyterLab on notebooks/: the chapters as notebooks (EDITION=learners: no solutions)
+	@case "$(EDITION)" in full|learners) ;; *) echo "EDITION must be full or learners, not '$(EDITION)'" >&2; exit 2;; esac
+	@test -d $(BUILD_ROOT)/_build/html/_notebooks/learners || { echo "No built notebooks yet: building the book first (about 12 minutes the first time)"; $(MAKE) --no-print-directory html; }
+	@$(BIN)/python tools/lab.py $(LAB_SOURCE) $(LAB_DIR)
+	$(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(LAB_ROOT) $(LAB_FLAGS)
+
+# `make author`: the MyST sources themselves, for authors: chapters open as notebooks (Jupytext)
+# and their markdown renders MyST (jupyterlab-myst, requirements-author.txt).
+AUTHOR_STAMP := $(VENV)/.author-installed
+
+$(AUTHOR_STAMP): requirements-author.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-author.txt
+	@touch $@
+
+lab-settings:  # open markdown files as Jupytext notebooks, keeping the user's other settings
 	@mkdir -p $(dir $(LAB_SETTINGS))
-	@# Add the Jupytext viewers to the lab's settings, keeping any the user set there.
 	@$(BIN)/python -c "import json, pathlib; p = pathlib.Path('$(LAB_SETTINGS)'); \
 	  s = json.loads(p.read_text()) if p.is_file() and p.read_text().strip() else {}; \
 	  v = s.setdefault('@jupyterlab/docmanager-extension:plugin', {}).setdefault('defaultViewers', {}); \
 	  v.update(markdown='Jupytext Notebook', myst='Jupytext Notebook'); \
 	  p.write_text(json.dumps(s, indent=2) + '\n')"
+
+author: $(AUTHOR_STAMP) lab-settings  ## For authors: JupyterLab on the MyST sources (book/*.md open as notebooks)
 	@# The repository root on PYTHONPATH: the workshop page imports tools.workshop.
 	PYTHONPATH=$(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH)) $(BIN)/jupyter lab --notebook-dir=. $(LAB_ROOT) $(LAB_FLAGS)
 
