@@ -6,7 +6,8 @@ say. Writes ``results/book_build.csv``: the two build times and each page's exec
 
 Usage::
 
-    python tools/benchmarks/book_build.py        # about 5 minutes on 2 cores
+    python tools/benchmarks/book_build.py        # about 20 minutes on 2 cores
+    python tools/benchmarks/book_build.py --keep /tmp/clone   # and keep the clone
 """
 
 from __future__ import annotations
@@ -40,15 +41,16 @@ def page_seconds(clone: Path) -> dict[str, float]:
     }
 
 
-def main(out: Path = RESULTS) -> pd.DataFrame:
-    """Build a fresh clone twice and write ``book_build.csv``."""
+def main(out: Path = RESULTS, keep: Path | None = None) -> pd.DataFrame:
+    """Build a fresh clone twice and write ``book_build.csv``; with ``keep``, the clone is made
+    there and kept (its built site and execution cache can then be looked at or reused)."""
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in ("PYTENSOR_FLAGS", "JAX_COMPILATION_CACHE_DIR", "MAKEFLAGS", "MAKELEVEL")
     }
     with tempfile.TemporaryDirectory(prefix="book-build-") as tmp:
-        clone = Path(tmp) / "book"
+        clone = keep or Path(tmp) / "book"
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
         (clone / ".venv").symlink_to(ROOT / ".venv")
         (ROOT / ".venv" / ".installed").touch()  # installed: newer than the clone's pins
@@ -69,4 +71,8 @@ def main(out: Path = RESULTS) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    print(main().to_string(index=False))
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", type=Path, help="make the clone here and keep it")
+    print(main(keep=parser.parse_args().keep).to_string(index=False))
