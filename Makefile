@@ -175,7 +175,7 @@ EDITION ?= full
 LAB_DIR ?= notebooks
 LAB_SOURCE = $(BUILD_ROOT)/_build/html/_notebooks$(if $(filter learners,$(EDITION)),/learners)
 
-lab: $(STAMP)  ## Start JupyterLab on notebooks/: the chapters as notebooks (EDITION=learners: no solutions)
+lab: $(STAMP) lab-settings  ## Start JupyterLab on notebooks/: the chapters as notebooks (EDITION=learners: no solutions)
 	@case "$(EDITION)" in full|learners) ;; *) echo "EDITION must be full or learners, not '$(EDITION)'" >&2; exit 2;; esac
 	@test -d $(BUILD_ROOT)/_build/html/_notebooks/learners || { echo "No built notebooks yet: building the book first (about 12 minutes the first time)"; $(MAKE) --no-print-directory html; }
 	@$(BIN)/python tools/lab.py $(LAB_SOURCE) $(LAB_DIR)
@@ -189,12 +189,16 @@ $(AUTHOR_STAMP): requirements-author.txt $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-author.txt
 	@touch $@
 
-lab-settings:  # open markdown files as Jupytext notebooks, keeping the user's other settings
+# The lab's settings, keeping the user's others: markdown files open as Jupytext notebooks (the
+# sources; no .md in notebooks/), and no news or update checks (the book runs offline).
+lab-settings:
 	@mkdir -p $(dir $(LAB_SETTINGS))
 	@$(BIN)/python -c "import json, pathlib; p = pathlib.Path('$(LAB_SETTINGS)'); \
 	  s = json.loads(p.read_text()) if p.is_file() and p.read_text().strip() else {}; \
 	  v = s.setdefault('@jupyterlab/docmanager-extension:plugin', {}).setdefault('defaultViewers', {}); \
 	  v.update(markdown='Jupytext Notebook', myst='Jupytext Notebook'); \
+	  n = s.setdefault('@jupyterlab/apputils-extension:notification', {}); \
+	  n.setdefault('fetchNews', 'false'); n.setdefault('checkForUpdates', False); \
 	  p.write_text(json.dumps(s, indent=2) + '\n')"
 
 author: $(AUTHOR_STAMP) lab-settings  ## For authors: JupyterLab on the MyST sources (book/*.md open as notebooks)
