@@ -412,6 +412,10 @@ def without_glue_records(cell):
     return cell
 
 
+#: Notebook metadata of the MyST source that only the build reads.
+BUILD_METADATA: tuple[str, ...] = ("jupytext", "myst", "mystnb", "notebook_download")
+
+
 def is_machinery(cell) -> bool:
     """True for a build-machinery cell (tagged ``remove-cell``: glue calls, claim asserts),
     which the site hides and no downloaded notebook carries.
@@ -447,6 +451,10 @@ def for_download(notebook: nbformat.NotebookNode, context: Context, solutions: b
     notebook.cells = fold_solutions(
         [c for c in cells if c["cell_type"] != "markdown" or c["source"]]
     )
+    # The source's pairing with book/<chapter>.md (jupytext) and its MyST settings mean nothing
+    # outside the book: with them, a Jupyter that has jupytext refuses to open the notebook.
+    for key in BUILD_METADATA:
+        notebook.metadata.pop(key, None)
 
 
 def citations(bibfiles: list[Path]) -> dict[str, tuple[str, str]]:

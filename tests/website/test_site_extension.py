@@ -334,6 +334,8 @@ def test_downloaded_notebooks_read_as_plain_markdown(built_site, learners_site, 
     for name in offered:
         notebook = nbformat.read(site / NOTEBOOKS / f"{name}.ipynb", as_version=4)
         markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+        # No pairing with a MyST file that is not there (a Jupyter with jupytext would refuse it).
+        assert not {"jupytext", "myst"} & set(notebook.metadata), name
         for cell in notebook.cells[1:]:  # the build's machinery never reaches a learner
             if cell.cell_type == "code":
                 assert "assert " not in cell.source and "glue(" not in cell.source, (
