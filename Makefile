@@ -190,7 +190,8 @@ $(AUTHOR_STAMP): requirements-author.txt $(STAMP)
 	@touch $@
 
 # The lab's settings, keeping the user's others: markdown files open as Jupytext notebooks (the
-# sources; no .md in notebooks/), and no news or update checks (the book runs offline).
+# sources; no .md in notebooks/), no news or update checks (the book runs offline), and every
+# cell rendered at once (find-in-page sees the whole chapter).
 lab-settings:
 	@mkdir -p $(dir $(LAB_SETTINGS))
 	@$(BIN)/python -c "import json, pathlib; p = pathlib.Path('$(LAB_SETTINGS)'); \
@@ -199,6 +200,7 @@ lab-settings:
 	  v.update(markdown='Jupytext Notebook', myst='Jupytext Notebook'); \
 	  n = s.setdefault('@jupyterlab/apputils-extension:notification', {}); \
 	  n.setdefault('fetchNews', 'false'); n.setdefault('checkForUpdates', False); \
+	  s.setdefault('@jupyterlab/notebook-extension:tracker', {}).setdefault('windowingMode', 'none'); \
 	  p.write_text(json.dumps(s, indent=2) + '\n')"
 
 author: $(AUTHOR_STAMP) lab-settings  ## For authors: JupyterLab on the MyST sources (book/*.md open as notebooks)

@@ -190,7 +190,7 @@ def split_solutions(cells: list, keep: bool) -> list:
 
 #: The first line of a folded solution's code cell: Colab shows it as the title of a collapsed
 #: form (``cellView: form``); JupyterLab and Notebook fold the cell by its metadata instead.
-SOLUTION_CODE_TITLE = "# @title Solution code (Colab: double-click to show it)"
+SOLUTION_CODE_TITLE = "# @title Solution code (JupyterLab: click the dots to show it; Colab: double-click)"
 
 
 def fold_solutions(cells: list) -> list:
@@ -206,7 +206,7 @@ def fold_solutions(cells: list) -> list:
     >>> text, code = fold_solutions(cells)
     >>> print(text.source)
     <details>
-    <summary>Show the solution's text</summary>
+    <summary>Solution text (click to show)</summary>
     <BLANKLINE>
     Because.
     <BLANKLINE>
@@ -219,7 +219,7 @@ def fold_solutions(cells: list) -> list:
             continue
         if cell["cell_type"] == "markdown":
             cell["source"] = (
-                "<details>\n<summary>Show the solution's text</summary>\n\n"
+                "<details>\n<summary>Solution text (click to show)</summary>\n\n"
                 f"{_source(cell)}\n\n</details>"
             )
         else:
