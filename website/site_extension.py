@@ -687,6 +687,8 @@ def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
             for_download(notebook, replace(context, chapter=chapter), solutions=solutions)
             notebook.cells.insert(0, nbformat.v4.new_code_cell(setup_source))
             notebook.cells[0].metadata["tags"] = ["setup"]
+            # Folded in JupyterLab (its first line says what it is): it is not a lesson.
+            notebook.cells[0].metadata["jupyter"] = {"source_hidden": True}
             nbformat.validate(notebook)
             nbformat.write(notebook, path)
         learners.append(editions[1][0])

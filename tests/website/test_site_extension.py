@@ -168,7 +168,8 @@ def test_every_chapter_page_offers_its_notebook_with_outputs(built_site, path):
     # text in a closed <details>; no code outside a solution is.
     folded = [c for c in notebook.cells if c.source.startswith(SOLUTION_CODE_TITLE)]
     assert folded, f"{path.stem}: no folded solution code"
-    for cell in notebook.cells:
+    assert notebook.cells[0].metadata["jupyter"] == {"source_hidden": True}  # the setup cell
+    for cell in notebook.cells[1:]:
         hidden = cell.metadata.get("jupyter", {})
         assert bool(hidden) == (cell in folded), cell.source[:200]
         if cell in folded:
