@@ -110,6 +110,7 @@ def test_markdown_renders_as_plain_jupyter_markdown():
         1,
         nbformat.v4.new_code_cell(
             "glue('p', 0.25)",
+            metadata={"tags": ["remove-cell"]},  # build machinery
             outputs=[
                 nbformat.v4.new_output(
                     "display_data",
@@ -131,10 +132,14 @@ def test_markdown_renders_as_plain_jupyter_markdown():
     for_download(notebook, context, solutions=True)
     texts = [c.source for c in notebook.cells if c.cell_type == "markdown"]
     assert texts[0] == "# Odds\n\n> **Exercise 2.1**\n>\n> Predict 0.25."
-    assert notebook.cells[1].outputs == []  # the hidden glue record is gone
+    assert all(c.cell_type == "markdown" for c in notebook.cells)  # the glue cell is gone
+    assert "myst" not in notebook.metadata
     assert texts[1] == "**Solution to Exercise 2.1**"
-    assert texts[2] == (
-        "It is 25.0%.\n\nSee Exercise 2.1, [Log-odds](log_odds.ipynb), *Performance* "
+    assert texts[2] == (  # the solution's own text, folded, in a cell of its own
+        "<details>\n<summary>Solution text (click to show)</summary>\n\nIt is 25.0%.\n\n</details>"
+    )
+    assert texts[3] == (
+        "See Exercise 2.1, [Log-odds](log_odds.ipynb), *Performance* "
         "and (Gelman and Hill 2007; Bürkner 2017).\n\n> **Note**\n>\n> Mind it."
     )
     for_download(learners, context, solutions=False)
