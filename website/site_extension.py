@@ -190,7 +190,10 @@ def split_solutions(cells: list, keep: bool) -> list:
 
 #: The first line of a folded solution's code cell: Colab shows it as the title of a collapsed
 #: form (``cellView: form``); JupyterLab and Notebook fold the cell by its metadata instead.
-SOLUTION_CODE_TITLE = "# @title Solution code (JupyterLab: click the dots to show it; Colab: double-click)"
+SOLUTION_CODE_TITLE = (
+    "# @title Solution code (JupyterLab: click the dots to open it, then its output's; Colab: "
+    "double-click)"
+)
 
 
 def fold_solutions(cells: list) -> list:
@@ -401,13 +404,16 @@ def glued_values(cells: list) -> dict[str, str]:
     return glued
 
 
-def without_glue_records(cell):
-    """A code cell without its hidden glue outputs (the numbers are in the text already)."""
+def without_hidden_outputs(cell):
+    """A code cell without the outputs the site hides: glue records (the numbers are in the
+    text already) and, in a cell tagged ``remove-stderr``, what it wrote to stderr."""
     if cell["cell_type"] == "code":
+        no_stderr = "remove-stderr" in cell.get("metadata", {}).get("tags", [])
         cell["outputs"] = [
             o
             for o in cell.get("outputs", [])
             if not o.get("metadata", {}).get("scrapbook", {}).get("mime_prefix")
+            and not (no_stderr and o.get("output_type") == "stream" and o.get("name") == "stderr")
         ]
     return cell
 
@@ -447,7 +453,7 @@ def for_download(notebook: nbformat.NotebookNode, context: Context, solutions: b
         if cell["cell_type"] == "markdown":
             cell["source"] = render_markdown(_source(cell), context)
         else:
-            without_glue_records(cell)
+            without_hidden_outputs(cell)
     notebook.cells = fold_solutions(
         [c for c in cells if c["cell_type"] != "markdown" or c["source"]]
     )

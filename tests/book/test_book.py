@@ -163,6 +163,16 @@ def test_teaching_code_and_build_machinery_live_in_separate_cells(path):
         only_in_solutions -= bound
 
 
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES, ids=[p.stem for p in NOTEBOOK_PAGES])
+def test_a_cell_that_makes_a_figure_shows_it(path):
+    """A figure begun in one cell and drawn in the next shows empty axes (the first cell's
+    output) and then nothing."""
+    for cell in jupytext.read(path).cells:
+        if cell.cell_type == "code" and not is_machinery(cell):
+            if re.search(r"plt\.(subplots|figure)\(", cell.source):
+                assert "plt.show()" in cell.source, f"{path.name}:\n{cell.source[:300]}"
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
 def test_chains_start_dispersed(path):
     """r_hat compares chains; it means little when every chain starts at the same point."""
