@@ -116,7 +116,7 @@ LAB_REPORT = """(() => {
   const text = nb.textContent;
   return {
     cells: nb.querySelectorAll('.jp-Cell').length,
-    rendered: nb.querySelectorAll('.jp-MarkdownCell .jp-RenderedHTMLCommon').length,
+    rendered: nb.querySelectorAll('.jp-MarkdownCell.jp-mod-rendered').length,
     folded: nb.querySelectorAll('.jp-Cell .jp-InputPlaceholder').length,
     closed_details: [...nb.querySelectorAll('details')].filter(d => !d.open).length,
     raw: (text.match(/\\{(glue|doc|ref|cite|term)[:a-z]*\\}`|:::\\{|```\\{/) || [null])[0],
