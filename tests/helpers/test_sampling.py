@@ -157,7 +157,10 @@ def run_in_kernel(book_build: str | None, tmp: Path) -> list[dict]:
     import nbformat
     from nbclient import NotebookClient
 
-    env = {k: v for k, v in os.environ.items() if k != "BOOK_BUILD"}
+    # A learner's kernel: no BOOK_BUILD, and none of the variables with which NumPyro turns its
+    # bars off by itself (CI, which CI machines set; pytest-xdist's worker name).
+    hidden = ("BOOK_BUILD", "CI", "PYTEST_XDIST_WORKER")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
     env["TMPDIR"] = str(tmp)  # PyTensor leaves its JAX sources there
     if book_build is not None:
         env["BOOK_BUILD"] = book_build
