@@ -172,14 +172,15 @@ LAB_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 # into notebooks/ (git ignores it). A notebook the learner edited is never replaced without
 # asking (tools/lab.py).
 EDITION ?= full
+EDITION_DIR = $(if $(filter learners,$(EDITION)),/learners)
+BUILT_NOTEBOOKS = $(BUILD_ROOT)/_build/html/_notebooks
 # Each edition has its own folder, so neither overwrites the other's notebooks.
-LAB_DIR ?= notebooks$(if $(filter learners,$(EDITION)),/learners)
-LAB_SOURCE = $(BUILD_ROOT)/_build/html/_notebooks$(if $(filter learners,$(EDITION)),/learners)
+LAB_DIR ?= notebooks$(EDITION_DIR)
 
 lab: $(STAMP) lab-settings  ## Start JupyterLab on notebooks/: the chapters as notebooks (EDITION=learners: no solutions)
 	@case "$(EDITION)" in full|learners) ;; *) echo "EDITION must be full or learners, not '$(EDITION)'" >&2; exit 2;; esac
-	@test -d $(BUILD_ROOT)/_build/html/_notebooks/learners || { echo "No built notebooks yet: building the book first (about 9 minutes the first time)"; $(MAKE) --no-print-directory html; }
-	@$(BIN)/python tools/lab.py $(LAB_SOURCE) $(LAB_DIR)
+	@test -d $(BUILT_NOTEBOOKS)/learners || { echo "No built notebooks yet: building the book first (about 9 minutes the first time)"; $(MAKE) --no-print-directory html; }
+	@$(BIN)/python tools/lab.py $(BUILT_NOTEBOOKS)$(EDITION_DIR) $(LAB_DIR)
 	$(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(LAB_ROOT) $(LAB_FLAGS)
 
 # `make author`: the MyST sources themselves, for authors: chapters open as notebooks (Jupytext)

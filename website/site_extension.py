@@ -501,12 +501,16 @@ def book_files(target: Path) -> Path:
     benchmark records a chapter reads."""
     paths = [p for p in sorted((ROOT / "helpers").glob("*.py"))]
     paths += [p for p in sorted((ROOT / "data").iterdir()) if p.is_file()]
-    paths += list(RECORDS)
+    paths += [*RECORDS, ROOT / "requirements.txt"]
+    return write_zip(target, {path.relative_to(ROOT).as_posix(): path for path in paths})
+
+
+def write_zip(target: Path, members: dict[str, Path]) -> Path:
+    """Write ``members`` (name in the zip: file) into the zip ``target``, with a fixed date so
+    that the same files give the same bytes."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in paths + [ROOT / "requirements.txt"]:
-            info = zipfile.ZipInfo(
-                path.relative_to(ROOT).as_posix(), date_time=(2026, 1, 1, 0, 0, 0)
-            )
+        for name, path in members.items():
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
             archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
     return target
 
@@ -698,10 +702,10 @@ def write_notebooks(app: Sphinx, exception: Exception | None) -> None:
             nbformat.validate(notebook)
             nbformat.write(notebook, path)
         learners.append(editions[1][0])
-    with zipfile.ZipFile(target / LEARNERS_ZIP, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in [*learners, target / BOOK_FILES]:
-            info = zipfile.ZipInfo(f"bmm-notebooks/{path.name}", date_time=(2026, 1, 1, 0, 0, 0))
-            archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+    write_zip(
+        target / LEARNERS_ZIP,
+        {f"bmm-notebooks/{path.name}": path for path in [*learners, target / BOOK_FILES]},
+    )
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -11,18 +11,13 @@ import jupytext
 import pytest
 from conftest import ROOT, appendix_files, chapter_files, make, toc_files
 
+from site_extension import is_machinery, offered_as_notebook
 from tools.workshop import front_matter as read_front_matter
 
 CHAPTERS = chapter_files()
 IDS = [path.stem for path in CHAPTERS]
-#: The pages a learner gets as notebooks: MyST notebooks whose front matter does not say
-#: ``notebook_download: false`` (the chapters and "Your own data").
-NOTEBOOK_PAGES = [
-    p
-    for p in toc_files()
-    if "kernelspec:" in (head := p.read_text().split("\n---", 1)[0])
-    and not re.search(r"^notebook_download:\s*false\s*$", head, re.M)
-]
+#: The pages a learner gets as notebooks (the chapters and "Your own data").
+NOTEBOOK_PAGES = [p for p in toc_files() if offered_as_notebook(p)]
 
 
 def front_matter(path: Path) -> dict:
@@ -105,12 +100,6 @@ def test_every_chapter_checks_its_claims(path):
     assert asserts >= MIN_CLAIM_CHECKS, (
         f"{path.name}: {asserts} claim check(s) in hidden cells, need >= {MIN_CLAIM_CHECKS}"
     )
-
-
-def is_machinery(cell) -> bool:
-    """A build-machinery cell: hidden on the site (``remove-cell``) and left out of every
-    notebook a learner gets."""
-    return cell.cell_type == "code" and "remove-cell" in cell.metadata.get("tags", [])
 
 
 def _names(source: str) -> tuple[set[str], set[str]]:
