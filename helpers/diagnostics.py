@@ -63,7 +63,7 @@ class ConvergenceError(RuntimeError):
     then what to try next (:func:`gate_advice`)."""
 
 
-def gate_advice(failed: Collection[str], width: int = 92) -> str:
+def gate_advice(failed: Collection[str], width: int = 78) -> str:
     """What to try next when the checks in ``failed`` ("non-finite", "ess", "r_hat",
     "divergences") failed: one item per kind (:data:`ADVICE`), then :data:`SEE_THE_BOOK`.
 
@@ -71,11 +71,13 @@ def gate_advice(failed: Collection[str], width: int = 92) -> str:
     -------
     >>> print(gate_advice({"ess", "r_hat"}))
     What to try next:
-      - Low ESS and high r_hat: run longer chains, e.g. fit(model, draws=2000, tune=2000)
-        (Bambi) or pm.sample(**sample_kwargs(draws=2000, tune=2000)) (PyMC). If the ESS hardly
-        grows, the sampler cannot explore the posterior: reparameterize (see the book, below).
-    See the chapter 'Varying intercepts and partial pooling' (book/partial_pooling.md), section
-    'Divergences, funnels and the non-centered parameterization'.
+      - Low ESS and high r_hat: run longer chains, e.g. fit(model, draws=2000,
+        tune=2000) (Bambi) or pm.sample(**sample_kwargs(draws=2000, tune=2000))
+        (PyMC). If the ESS hardly grows, the sampler cannot explore the posterior:
+        reparameterize (see the book, below).
+    See the chapter 'Varying intercepts and partial pooling'
+    (book/partial_pooling.md), section 'Divergences, funnels and the non-centered
+    parameterization'.
     """
     mixing = " and ".join(
         name for key, name in (("ess", "low ESS"), ("r_hat", "high r_hat")) if key in failed
