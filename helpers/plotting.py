@@ -1,4 +1,4 @@
-"""The book's plotting style and small plotting helpers.
+"""The book's plotting style and small plotting helpers (shrinkage, posterior predictive check).
 
 Example
 -------
@@ -135,3 +135,90 @@ def plot_shrinkage(
     ax.set(xlabel=f"no pooling: {label}", ylabel=f"partial pooling: {label}")
     ax.legend(loc="upper left", fontsize=9)
     return ax
+
+
+def plot_predictive_check(
+    observed,
+    predicted,
+    labels,
+    ax=None,
+    prob: float = CI_PROB,
+    label: str = "value",
+):
+    """Plot each group's observed statistic against its posterior predictive interval.
+
+    A posterior predictive check per group or cell: for every group, the central ``prob`` interval
+    and the median of the statistic computed on replicated data (``predicted``), with the observed
+    statistic as a black dot. A dot outside its bar is a group the model does not reproduce.
+
+    Parameters
+    ----------
+    observed
+        The observed statistic, one value per group (e.g. buyers per cell).
+    predicted
+        The same statistic on each posterior predictive draw, shape (draws, groups).
+    labels
+        One name per group, for the axis.
+    ax
+        Matplotlib axes to draw on; a new figure if None.
+    prob
+        Interval probability (the book's 89% by default).
+    label
+        What the statistic is, for the axis label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``labels``: observed, lower, median, upper, inside (bool) and
+        ``tail``: the share of predictive draws below the observed value (0.5 is central).
+
+    Raises
+    ------
+    ValueError
+        If ``predicted`` is not (draws, groups) with one column per observed value and label.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> draws = np.random.default_rng(0).poisson([10, 50], size=(1000, 2))
+    >>> table = plot_predictive_check([11, 80], draws, ["small", "large"])
+    >>> table["inside"].tolist()
+    [True, False]
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    obs = np.asarray(observed, dtype=float)
+    draws = np.asarray(predicted, dtype=float)
+    names = list(labels)
+    if obs.ndim != 1 or draws.ndim != 2 or not (draws.shape[1] == obs.size == len(names)):
+        raise ValueError(
+            "predicted must be (draws, groups) with one column per observed value and label; "
+            f"got predicted {draws.shape}, observed {obs.shape}, {len(names)} labels"
+        )
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must be between 0 and 1; got {prob}")
+    lower, median, upper = np.quantile(draws, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
+    table = pd.DataFrame(
+        {
+            "observed": obs,
+            "lower": lower,
+            "median": median,
+            "upper": upper,
+            "inside": (obs >= lower) & (obs <= upper),
+            "tail": (draws < obs).mean(axis=0),
+        },
+        index=pd.Index(names, name="group"),
+    )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 0.6 + 0.35 * len(names)))
+    y = np.arange(len(names))
+    ax.hlines(y, lower, upper, color="C0", lw=3, alpha=0.6, label=f"{prob:.0%} predictive interval")
+    ax.plot(median, y, "|", color="C0", ms=10)
+    ax.plot(obs, y, "o", color="k", ms=5, label="observed", zorder=3)
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set_xlabel(label)
+    ax.legend(loc="best", fontsize=9)
+    return table

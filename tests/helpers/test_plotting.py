@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from helpers import sampling
-from helpers.plotting import plot_shrinkage, set_style
+from helpers.plotting import plot_predictive_check, plot_shrinkage, set_style
 
 
 @pytest.fixture
@@ -105,3 +105,22 @@ def test_shrinkage_plot_refuses_mismatched_inputs(axes, kwargs, message):
     }
     with pytest.raises(ValueError, match=message):
         plot_shrinkage(**arguments)
+
+
+def test_predictive_check_flags_the_group_outside_its_interval(axes):
+    rng = np.random.default_rng(1)
+    draws = rng.binomial([100, 1000, 20], [0.1, 0.5, 0.3], size=(4000, 3))
+    table = plot_predictive_check([12, 620, 6], draws, ["a", "b", "c"], ax=axes, label="buyers")
+    assert table.index.tolist() == ["a", "b", "c"]
+    assert table["inside"].tolist() == [True, False, True]
+    assert table.loc["b", "tail"] == 1.0  # 620 is above every draw of Binomial(1000, 0.5)
+    assert table.loc["a", "lower"] < 10 < table.loc["a", "upper"]
+    assert axes.get_xlabel() == "buyers"
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["a", "b", "c"]
+
+
+def test_predictive_check_names_bad_shapes():
+    with pytest.raises(ValueError, match="predicted must be"):
+        plot_predictive_check([1, 2], np.zeros((10, 3)), ["a", "b"])
+    with pytest.raises(ValueError, match="prob"):
+        plot_predictive_check([1], np.zeros((10, 1)), ["a"], prob=1.5)
